@@ -1,0 +1,175 @@
+// Package app is the case: create it, open it, import evidence into it,
+// query it, pack it into a .l4case file, open and verify one. The CLI and
+// the GUI both go through this package and nothing else.
+//
+// A case is a folder:
+//
+//	case.duckdb     the database every importer writes and every view reads
+//	manifest.json   name, versions, and every evidence file with its SHA-256
+//	evidence/       a read-only copy of each imported file
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"dev.l4case/l4case/query"
+)
+
+// Version is the l4case version; release builds set it with -ldflags.
+var Version = "0.1.0-dev"
+
+const dbName = "case.duckdb"
+
+// Case is an open case folder.
+type Case struct {
+	Dir      string
+	manifest *Manifest
+
+	mu     sync.Mutex
+	reader *sql.DB
+}
+
+// New creates an empty case in dir, which must not exist or be empty.
+func New(ctx context.Context, dir, name string) (*Case, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("%s already exists and is not empty", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "evidence"), 0o755); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		abs, _ := filepath.Abs(dir)
+		name = filepath.Base(abs)
+	}
+	db, err := query.OpenWriter(ctx, filepath.Join(dir, dbName))
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	_, err = db.ExecContext(ctx, `INSERT OR REPLACE INTO case_meta VALUES ('name', ?), ('created', ?), ('tool_version', ?)`,
+		name, now.Format(time.RFC3339), Version)
+	if err == nil {
+		err = checkpointClose(ctx, db)
+	} else {
+		db.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{
+		Format: ManifestFormat, Name: name, Created: now, Modified: now,
+		ToolVersion: Version, SchemaVersion: query.CurrentVersion, Evidence: []Evidence{},
+	}
+	if err := writeManifest(dir, m); err != nil {
+		return nil, err
+	}
+	return &Case{Dir: dir, manifest: m}, nil
+}
+
+// Open opens an existing case folder. A case from an older l4case is
+// migrated; one from a newer l4case is refused.
+func Open(ctx context.Context, dir string) (*Case, error) {
+	m, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if m.SchemaVersion > query.CurrentVersion {
+		return nil, &query.VersionError{Have: m.SchemaVersion, Want: query.CurrentVersion}
+	}
+	c := &Case{Dir: dir, manifest: m}
+	if m.SchemaVersion < query.CurrentVersion {
+		if err := c.migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Case) migrate(ctx context.Context) error {
+	db, err := query.OpenWriter(ctx, c.DBPath())
+	if err != nil {
+		return err
+	}
+	if err := checkpointClose(ctx, db); err != nil {
+		return err
+	}
+	c.manifest.SchemaVersion = query.CurrentVersion
+	c.manifest.Database = nil
+	return writeManifest(c.Dir, c.manifest)
+}
+
+// Name is the case's name.
+func (c *Case) Name() string { return c.manifest.Name }
+
+// Manifest returns a copy of the manifest.
+func (c *Case) Manifest() Manifest {
+	m := *c.manifest
+	m.Evidence = append([]Evidence(nil), c.manifest.Evidence...)
+	return m
+}
+
+// Evidence lists the imported files in import order.
+func (c *Case) Evidence() []Evidence { return c.Manifest().Evidence }
+
+// DBPath is the case database file.
+func (c *Case) DBPath() string { return filepath.Join(c.Dir, dbName) }
+
+// Reader returns the sandboxed, read-only database handle that every query,
+// view and export uses. It stays open until Close or the next import.
+func (c *Case) Reader() (*sql.DB, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reader != nil {
+		return c.reader, nil
+	}
+	db, err := query.OpenReader(c.DBPath())
+	if err != nil {
+		return nil, err
+	}
+	c.reader = db
+	return db, nil
+}
+
+func (c *Case) closeReader() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reader == nil {
+		return nil
+	}
+	err := c.reader.Close()
+	c.reader = nil
+	return err
+}
+
+// Close releases the database.
+func (c *Case) Close() error { return c.closeReader() }
+
+// checkpointClose folds the write-ahead log into the database file before
+// closing, so the case folder is one self-contained file plus evidence.
+func checkpointClose(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, "CHECKPOINT")
+	return errors.Join(err, db.Close())
+}
+
+// IsCaseDir reports whether dir holds a case manifest.
+func IsCaseDir(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, manifestName))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// IsPackFile reports whether path looks like a .l4case file.
+func IsPackFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && strings.HasSuffix(strings.ToLower(path), ".l4case")
+}

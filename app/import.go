@@ -1,0 +1,433 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"dev.l4case/l4case/ingest"
+	"dev.l4case/l4case/ingest/registry"
+	"dev.l4case/l4case/query"
+)
+
+// ImportOptions are what the user can tell import about the files.
+type ImportOptions struct {
+	Kind          string // force this importer instead of detecting
+	Node          string // node a capture was taken on (default: from pcap/NODE/ in the path)
+	FlowLogFormat string // ${field} format of header-less flow logs
+}
+
+// ImportStatus is a snapshot of the file being imported.
+type ImportStatus struct {
+	File     string
+	Kind     string
+	Index    int // 1-based position in this import
+	Total    int // files in this import
+	Bytes    int64
+	Size     int64
+	Records  int64
+	Rejected int64
+	Elapsed  time.Duration
+}
+
+// FileResult is what became of one file.
+type FileResult struct {
+	Name     string
+	Kind     string
+	Evidence *Evidence // set when imported
+	Skipped  string    // set when not imported and that is fine: duplicate, not evidence in a folder
+	Err      error     // set when it failed
+	Elapsed  time.Duration
+}
+
+// Reporter follows an import. Status is called about five times a second
+// from its own goroutine while a file imports; Done once per file.
+type Reporter interface {
+	Status(ImportStatus)
+	Done(FileResult)
+}
+
+// ImportReport sums up an import.
+type ImportReport struct {
+	Files []FileResult
+}
+
+// Counts returns how many files were imported, skipped and failed.
+func (r *ImportReport) Counts() (imported, skipped, failed int) {
+	for _, f := range r.Files {
+		switch {
+		case f.Err != nil:
+			failed++
+		case f.Evidence != nil:
+			imported++
+		default:
+			skipped++
+		}
+	}
+	return
+}
+
+type candidate struct {
+	name     string // as the user would call it
+	path     string
+	explicit bool // named on the command line, not found in a folder
+	imp      ingest.Importer
+}
+
+// Import adds files and folders to the case. Each file is imported in its own
+// transaction: an error or a cancelled ctx leaves the case as it was before
+// that file, with the files before it imported. Files in folders that no
+// importer recognises are skipped with their reason; a file named
+// explicitly that none recognises is an error.
+func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, rep Reporter) (*ImportReport, error) {
+	if rep == nil {
+		rep = nopReporter{}
+	}
+	report := &ImportReport{}
+	var forced ingest.Importer
+	if opts.Kind != "" {
+		imp, err := registry.Lookup(opts.Kind)
+		if err != nil {
+			return nil, err
+		}
+		forced = imp
+	}
+	cands, err := expand(paths)
+	if err != nil {
+		return nil, err
+	}
+	var todo []candidate
+	for _, cd := range cands {
+		if forced != nil {
+			cd.imp = forced
+			todo = append(todo, cd)
+			continue
+		}
+		head, err := ingest.Head(cd.path)
+		if err != nil {
+			r := FileResult{Name: cd.name, Err: fmt.Errorf("%s: %w", cd.name, err)}
+			report.Files = append(report.Files, r)
+			rep.Done(r)
+			continue
+		}
+		imp, err := registry.Detect(cd.name, head)
+		if err != nil {
+			r := FileResult{Name: cd.name}
+			if cd.explicit {
+				r.Err = err
+			} else {
+				r.Skipped = "not evidence l4case knows"
+			}
+			report.Files = append(report.Files, r)
+			rep.Done(r)
+			continue
+		}
+		cd.imp = imp
+		todo = append(todo, cd)
+	}
+	// Snapshots first: describe-flow-logs says how later flow logs read.
+	sort.SliceStable(todo, func(i, j int) bool {
+		return kindOrder(todo[i].imp.Kind()) < kindOrder(todo[j].imp.Kind())
+	})
+	if len(todo) == 0 {
+		return report, nil
+	}
+
+	if err := c.closeReader(); err != nil {
+		return nil, err
+	}
+	db, err := query.OpenWriter(ctx, c.DBPath())
+	if err != nil {
+		return nil, err
+	}
+	defer checkpointClose(context.Background(), db)
+	for i, cd := range todo {
+		if ctx.Err() != nil {
+			r := FileResult{Name: cd.name, Kind: cd.imp.Kind(), Err: ctx.Err()}
+			report.Files = append(report.Files, r)
+			rep.Done(r)
+			break
+		}
+		r := c.importOne(ctx, db, cd, i+1, len(todo), opts, rep)
+		report.Files = append(report.Files, r)
+		rep.Done(r)
+	}
+	return report, nil
+}
+
+// kindOrder puts inventory before logs and logs before captures.
+func kindOrder(kind string) int {
+	switch kind {
+	case "ec2", "oc":
+		return 0
+	case "pcap":
+		return 2
+	}
+	return 1
+}
+
+func expand(paths []string) ([]candidate, error) {
+	var out []candidate
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			out = append(out, candidate{name: filepath.ToSlash(filepath.Clean(p)), path: p, explicit: true})
+			continue
+		}
+		var found []candidate
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != p {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				found = append(found, candidate{name: filepath.ToSlash(filepath.Clean(path)), path: path})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func (c *Case) importOne(ctx context.Context, db *sql.DB, cd candidate, index, total int, opts ImportOptions, rep Reporter) (res FileResult) {
+	start := time.Now()
+	res = FileResult{Name: cd.name, Kind: cd.imp.Kind()}
+	defer func() { res.Elapsed = time.Since(start) }()
+
+	fi, err := os.Stat(cd.path)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	tmp, sum, err := copyHashed(ctx, cd.path, filepath.Join(c.Dir, "evidence"))
+	if err != nil {
+		res.Err = fmt.Errorf("%s: copying into the case: %w", cd.name, err)
+		return res
+	}
+	cleanup := func(path string) { os.Chmod(path, 0o644); os.Remove(path) }
+	if e := c.manifest.bySHA(sum); e != nil {
+		cleanup(tmp)
+		res.Skipped = fmt.Sprintf("already in the case as evidence #%d (%s)", e.ID, e.Name)
+		return res
+	}
+	id := c.manifest.nextID()
+	stored := filepath.ToSlash(filepath.Join("evidence", fmt.Sprintf("%04d", id), filepath.Base(cd.path)))
+	dst := filepath.Join(c.Dir, filepath.FromSlash(stored))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		cleanup(tmp)
+		res.Err = err
+		return res
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		cleanup(tmp)
+		res.Err = err
+		return res
+	}
+	fail := func(err error) FileResult {
+		cleanup(dst)
+		os.Remove(filepath.Dir(dst))
+		res.Err = err
+		return res
+	}
+
+	iopts := ingest.Options{Node: opts.Node, FlowLogFormat: opts.FlowLogFormat}
+	if iopts.Node == "" {
+		iopts.Node = ingest.NodeFromPath(cd.name)
+	}
+	iopts.FlowLogFormats, err = flowLogFormats(ctx, db)
+	if err != nil {
+		return fail(err)
+	}
+	src, err := ingest.NewSource(id, cd.name, dst, iopts)
+	if err != nil {
+		return fail(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fail(err)
+	}
+	rollback := func(err error) FileResult {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return fail(err)
+	}
+
+	w := ingest.NewWriter(ctx, conn, src)
+	stop := watch(rep, func() ImportStatus {
+		return ImportStatus{File: cd.name, Kind: cd.imp.Kind(), Index: index, Total: total,
+			Bytes: src.BytesRead(), Size: src.Size, Records: w.RecordCount(), Rejected: w.RejectCount(),
+			Elapsed: time.Since(start)}
+	})
+	format, err := safeImport(ctx, cd.imp, src, w)
+	stop()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		w.Abort()
+		return rollback(err)
+	}
+	if err := w.Close(); err != nil {
+		return rollback(err)
+	}
+	first, last := w.Span()
+	ev := Evidence{
+		ID: id, Kind: cd.imp.Kind(), Name: cd.name, Stored: stored, Size: fi.Size(), SHA256: sum,
+		SourceMtime: fi.ModTime().UTC(), ImportedAt: time.Now().UTC().Truncate(time.Millisecond),
+		Rows: w.RecordCount(), Rejected: w.RejectCount(), Format: format, Notes: w.Notes(),
+	}
+	if ev.Kind == "pcap" {
+		ev.Node = iopts.Node
+	}
+	_, err = conn.ExecContext(ctx, `INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.ID, ev.Kind, ev.Name, ev.Stored, ev.Size, ev.SHA256, ev.SourceMtime, ev.ImportedAt,
+		ev.Rows, ev.Rejected, ev.Format, nullIfEmpty(ev.Node), nullTime(first), nullTime(last))
+	if err != nil {
+		return rollback(err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return rollback(err)
+	}
+	os.Chmod(dst, 0o444)
+	m := c.manifest
+	m.Evidence = append(m.Evidence, ev)
+	m.Modified = time.Now().UTC().Truncate(time.Second)
+	m.Database = nil
+	if err := writeManifest(c.Dir, m); err != nil {
+		res.Err = fmt.Errorf("%s imported, but the manifest could not be written: %w", cd.name, err)
+		return res
+	}
+	res.Evidence = &ev
+	return res
+}
+
+// safeImport turns an importer panic into an error naming the file: one bad
+// file must not take the process, and the user's other files, down.
+func safeImport(ctx context.Context, imp ingest.Importer, src *ingest.Source, w *ingest.Writer) (format string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: importer %s failed: %v (please report this with the file)", src.Name, imp.Kind(), p)
+		}
+	}()
+	return imp.Import(ctx, src, w)
+}
+
+// watch calls rep.Status with snap() until the returned stop is called.
+func watch(rep Reporter, snap func() ImportStatus) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				rep.Status(snap())
+				return
+			case <-t.C:
+				rep.Status(snap())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func flowLogFormats(ctx context.Context, db *sql.DB) (map[string]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT flow_log_id, log_format FROM flow_log_configs WHERE log_format IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var id, f string
+		if err := rows.Scan(&id, &f); err != nil {
+			return nil, err
+		}
+		m[id] = f
+	}
+	return m, rows.Err()
+}
+
+// copyHashed copies src into a temporary file in dir while hashing it.
+func copyHashed(ctx context.Context, src, dir string) (tmp, sum string, err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", "", err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(dir, ".import-*")
+	if err != nil {
+		return "", "", err
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(out, h), ctxReader{ctx, in})
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return "", "", err
+	}
+	return out.Name(), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ctxReader stops a long copy when ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Status(ImportStatus) {}
+func (nopReporter) Done(FileResult)     {}

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs l4case in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+const flows = "../testdata/flowlogs/"
+
+func TestSession(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "incident-42")
+	if _, stderr, code := run(t, "new", dir, "--name", "incident 42"); code != 0 || stderr != `created case "incident 42" in `+dir+"\n" {
+		t.Fatalf("new: %d %q", code, stderr)
+	}
+	stdout, stderr, code := run(t, "import", dir, flows+"aws-docs-v2-broken.log", flows+"aws-docs-v5.log", "-o", "csv")
+	if code != 0 {
+		t.Fatalf("import: %d %s", code, stderr)
+	}
+	want := "file,kind,evidence_id,rows,rejected,result\n" +
+		flows + "aws-docs-v2-broken.log,flowlog,1,7,1,imported\n" +
+		flows + "aws-docs-v5.log,flowlog,2,2,0,imported\n"
+	if stdout != want {
+		t.Errorf("import stdout:\n%s\nwant\n%s", stdout, want)
+	}
+	if !strings.Contains(stderr, "2 imported, 0 skipped, 0 failed") {
+		t.Errorf("import stderr: %s", stderr)
+	}
+	stdout, _, code = run(t, "evidence", dir, "-o", "csv")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 3 || lines[0] != "id,kind,file,size,sha256,rows,rejected,format,node,imported_at" ||
+		!strings.HasPrefix(lines[1], "1,flowlog,"+flows+"aws-docs-v2-broken.log,1015,bc3a7bd0b1d5a849cbef87099996da8b981062ceeca5287795f440c13479734e,7,1,") {
+		t.Errorf("evidence: %d\n%s", code, stdout)
+	}
+	stdout, stderr, code = run(t, "query", dir, "SELECT srcaddr, dstport, action, start_time FROM flow_logs WHERE action = 'REJECT' ORDER BY evidence_id, line", "-o", "csv")
+	if want := "srcaddr,dstport,action,start_time\n172.31.9.69,3389,REJECT,2014-12-14T04:06:50.000000Z\n172.31.16.139,0,REJECT,2015-05-29T16:31:34.000000Z\n"; code != 0 || stdout != want {
+		t.Errorf("query csv: %d %s\n%s\nwant\n%s", code, stderr, stdout, want)
+	}
+	if stderr != "2 rows\n" {
+		t.Errorf("query stderr %q", stderr)
+	}
+	stdout, _, code = run(t, "query", dir, "SELECT line_or_offset, reason FROM ingest_errors", "-o", "json")
+	if want := `{"line_or_offset":4,"reason":"field dstport: \"twenty-two\" is not a 32-bit integer"}` + "\n"; code != 0 || stdout != want {
+		t.Errorf("query json: %s, want %s", stdout, want)
+	}
+	stdout, _, code = run(t, "query", dir, "SELECT count(*) AS n FROM flow_logs")
+	if code != 0 || stdout != "N\n9\n" {
+		t.Errorf("query table: %q", stdout)
+	}
+	pack := filepath.Join(t.TempDir(), "incident-42.l4case")
+	if _, stderr, code = run(t, "pack", dir, "--out", pack); code != 0 {
+		t.Fatalf("pack: %s", stderr)
+	}
+	stdout, stderr, code = run(t, "verify", pack)
+	if code != 0 || !strings.Contains(stderr, "all 3 members match the manifest") || !strings.Contains(stdout, "evidence/0001/aws-docs-v2-broken.log  ok") {
+		t.Errorf("verify: %d %s %s", code, stdout, stderr)
+	}
+	opened := filepath.Join(t.TempDir(), "opened")
+	if _, stderr, code = run(t, "open", pack, "--out", opened); code != 0 || !strings.Contains(stderr, `verified and opened case "incident 42"`) {
+		t.Errorf("open: %d %s", code, stderr)
+	}
+}
+
+func TestSandboxedQueries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c")
+	run(t, "new", dir)
+	for _, q := range []string{
+		"SELECT * FROM read_csv('/etc/passwd')",
+		"COPY flow_logs TO '/tmp/l4case-exfil.csv'",
+		"ATTACH '/tmp/other.duckdb'",
+		"INSTALL httpfs",
+		"LOAD httpfs",
+		"SET enable_external_access = true",
+		"DELETE FROM evidence",
+		"INSERT INTO flow_logs (evidence_id) VALUES (1)",
+		"DROP TABLE flow_logs",
+	} {
+		_, stderr, code := run(t, "query", dir, q)
+		if code != 1 || !strings.HasPrefix(stderr, "l4case: ") {
+			t.Errorf("%s: exit %d, %s", q, code, stderr)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"frobnicate"}, 2, "l4case: unknown command \"frobnicate\"\nRun 'l4case --help' for usage."},
+		{[]string{"new"}, 2, "l4case: new takes 1 argument(s), got 0: new CASE_DIR [--name NAME]"},
+		{[]string{"evidence", "--output", "xml", "x"}, 2, `l4case: invalid argument "xml" for "-o, --output" flag: must be table, csv or json`},
+		{[]string{"pack", "x"}, 2, "l4case: pack needs --out FILE.l4case"},
+		{[]string{"evidence", "/nonexistent/case"}, 1, "l4case: /nonexistent/case is not an l4case case: no manifest.json (create one with: l4case new /nonexistent/case)"},
+	}
+	for _, c := range cases {
+		_, stderr, code := run(t, c.args...)
+		if code != c.code || !strings.HasPrefix(stderr, c.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+}
+
+func TestNoDisplay(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	_, stderr, code := run(t)
+	want := "l4case: cannot open the GUI: no display (DISPLAY is not set). Use the command line instead: 'l4case --help'"
+	if code != 1 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -1,0 +1,616 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Writer appends one evidence file's rows to the case database, inside the
+// transaction its caller opened for that file (so an interrupted import
+// leaves nothing behind).
+//
+// Importers fill rows column by column into Arrow builders on their own
+// goroutine; full batches go to DuckDB on the Writer's goroutine, so parsing
+// and inserting overlap. Only the Writer's goroutine touches the connection.
+type Writer struct {
+	src  *Source
+	conn *sql.Conn
+	ctx  context.Context
+
+	jobs chan job
+	done chan struct{}
+	mu   sync.Mutex
+	err  error // first database error
+
+	tables  []*Table
+	primary *Table
+	errs    *Table
+	notes   map[string]int64
+	noteOrd []string
+
+	records  atomic.Int64
+	rejected atomic.Int64
+	first    time.Time
+	last     time.Time
+	state    any // per-build insertion state (appenders)
+}
+
+type job struct {
+	t    *Table
+	rec  arrow.RecordBatch
+	exec func(*sql.Conn) error
+	res  chan error
+}
+
+// NewWriter starts a writer for src on conn, which must stay unused by
+// anyone else until Close or Abort returns.
+func NewWriter(ctx context.Context, conn *sql.Conn, src *Source) *Writer {
+	w := &Writer{
+		src: src, conn: conn, ctx: ctx,
+		jobs:  make(chan job, 2),
+		done:  make(chan struct{}),
+		notes: map[string]int64{},
+	}
+	go w.run()
+	return w
+}
+
+// Source is the file being imported.
+func (w *Writer) Source() *Source { return w.src }
+
+func (w *Writer) run() {
+	defer close(w.done)
+	for j := range w.jobs {
+		err := w.failed()
+		if err == nil {
+			switch {
+			case j.rec != nil:
+				err = w.insertBatch(w.ctx, j.t, j.rec)
+			case j.exec != nil:
+				err = j.exec(w.conn)
+			}
+			if err != nil && j.res == nil {
+				w.fail(err)
+			}
+		}
+		if j.rec != nil {
+			j.rec.Release()
+		}
+		if j.res != nil {
+			j.res <- err
+		}
+	}
+}
+
+func (w *Writer) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+}
+
+func (w *Writer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Exec runs SQL on the import's connection once the rows queued before it
+// are in, and waits for it. Importers use it to let DuckDB read a file
+// itself (read_csv, read_parquet) into the same transaction.
+func (w *Writer) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := w.Do(func(c *sql.Conn) error {
+		var err error
+		res, err = c.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// QueryRow runs a one-row query on the import's connection and scans it.
+func (w *Writer) QueryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return w.Do(func(c *sql.Conn) error {
+		return c.QueryRowContext(ctx, query, args...).Scan(dest...)
+	})
+}
+
+// Do runs f on the import's connection, after the rows queued before it
+// are in, and waits for it.
+func (w *Writer) Do(f func(*sql.Conn) error) error {
+	for _, t := range w.tables {
+		t.flush()
+	}
+	res := make(chan error, 1)
+	w.jobs <- job{exec: f, res: res}
+	return <-res
+}
+
+// Records opens the table whose rows are the file's records: they are what
+// the evidence table counts and progress shows.
+func (w *Writer) Records(table string, columns ...string) (*Table, error) {
+	t, err := w.Table(table, columns...)
+	if err == nil {
+		w.primary = t
+	}
+	return t, err
+}
+
+// Table opens a table for appending the named columns, in that order; the
+// setters take a column's position in this list. Columns not named get
+// their default (NULL).
+func (w *Writer) Table(table string, columns ...string) (*Table, error) {
+	types, err := w.columnTypes(table)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{w: w, name: table, batch: 1 << 16}
+	fields := make([]arrow.Field, len(columns))
+	for i, name := range columns {
+		dt, ok := types[name]
+		if !ok {
+			return nil, fmt.Errorf("table %s has no column %s", table, name)
+		}
+		k, at, err := arrowType(dt)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", table, name, err)
+		}
+		t.cols = append(t.cols, &column{name: name, duck: dt, kind: k})
+		fields[i] = arrow.Field{Name: name, Type: at, Nullable: true}
+	}
+	t.schema = arrow.NewSchema(fields, nil)
+	t.bld = array.NewRecordBuilder(memory.DefaultAllocator, t.schema)
+	for i, c := range t.cols {
+		c.bind(t.bld.Field(i))
+	}
+	t.set = make([]bool, len(columns))
+	t.insertSQL = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %%s", table, strings.Join(columns, ", "), strings.Join(columns, ", "))
+	w.tables = append(w.tables, t)
+	return t, nil
+}
+
+func (w *Writer) columnTypes(table string) (map[string]string, error) {
+	types := map[string]string{}
+	err := w.Do(func(c *sql.Conn) error {
+		rows, err := c.QueryContext(w.ctx, `SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?`, table)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n, t string
+			if err := rows.Scan(&n, &t); err != nil {
+				return err
+			}
+			types[n] = t
+		}
+		return rows.Err()
+	})
+	if err == nil && len(types) == 0 {
+		err = fmt.Errorf("no table %s in the case database", table)
+	}
+	return types, err
+}
+
+// Reject records a record that could not be parsed. n counts in unit
+// (line, packet, byte). It does not stop the import.
+func (w *Writer) Reject(n int64, unit, raw, reason string) {
+	if w.errs == nil {
+		var err error
+		w.errs, err = w.Table("ingest_errors", "evidence_id", "file", "line_or_offset", "unit", "raw", "reason")
+		if err != nil {
+			w.fail(err)
+			return
+		}
+	}
+	if len(raw) > 4096 {
+		raw = raw[:4096]
+	}
+	t := w.errs
+	t.Int(0, int64(w.src.ID))
+	t.Str(1, w.src.Name)
+	t.Int(2, n)
+	t.Str(3, unit)
+	t.Str(4, raw)
+	t.Str(5, reason)
+	t.Row()
+	w.rejected.Add(1)
+}
+
+// Note records a non-fatal finding; the same message is counted, not repeated.
+func (w *Writer) Note(msg string) {
+	if _, ok := w.notes[msg]; !ok {
+		w.noteOrd = append(w.noteOrd, msg)
+	}
+	w.notes[msg]++
+}
+
+// Notes returns the findings so far with their counts, in first-seen order.
+func (w *Writer) Notes() []string {
+	out := make([]string, len(w.noteOrd))
+	for i, m := range w.noteOrd {
+		out[i] = fmt.Sprintf("%s (%d)", m, w.notes[m])
+	}
+	return out
+}
+
+// SeeTime widens the file's time range.
+func (w *Writer) SeeTime(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if w.first.IsZero() || t.Before(w.first) {
+		w.first = t
+	}
+	if t.After(w.last) {
+		w.last = t
+	}
+}
+
+// Span is the earliest and latest record time seen.
+func (w *Writer) Span() (first, last time.Time) { return w.first, w.last }
+
+// RecordCount is the number of records appended so far (progress).
+func (w *Writer) RecordCount() int64 { return w.records.Load() }
+
+// RejectCount is the number of records rejected so far (progress).
+func (w *Writer) RejectCount() int64 { return w.rejected.Load() }
+
+// AddRecords counts records that went in without passing through a Table
+// (DuckDB's own readers).
+func (w *Writer) AddRecords(n int64) { w.records.Add(n) }
+
+// Close flushes every table, writes the notes, and waits for DuckDB. The
+// caller commits the transaction afterwards.
+func (w *Writer) Close() error {
+	if len(w.notes) > 0 && w.failed() == nil {
+		if t, err := w.Table("ingest_notes", "evidence_id", "file", "message", "count"); err != nil {
+			w.fail(err)
+		} else {
+			for _, m := range w.noteOrd {
+				t.Int(0, int64(w.src.ID))
+				t.Str(1, w.src.Name)
+				t.Str(2, m)
+				t.Int(3, w.notes[m])
+				t.Row()
+			}
+		}
+	}
+	for _, t := range w.tables {
+		t.flush()
+	}
+	close(w.jobs)
+	<-w.done
+	for _, t := range w.tables {
+		if err := w.closeTable(t); err != nil {
+			w.fail(err)
+		}
+		t.bld.Release()
+	}
+	if err := w.failed(); err != nil {
+		return fmt.Errorf("%s: writing to the case database: %w", w.src.Name, err)
+	}
+	return nil
+}
+
+// Abort drops what has not been inserted and waits for the writer to stop.
+// The caller rolls the transaction back.
+func (w *Writer) Abort() {
+	w.fail(errors.New("import aborted"))
+	close(w.jobs)
+	<-w.done
+	for _, t := range w.tables {
+		w.closeTable(t)
+		t.bld.Release()
+	}
+}
+
+// Table accumulates rows for one database table.
+type Table struct {
+	w         *Writer
+	name      string
+	cols      []*column
+	schema    *arrow.Schema
+	bld       *array.RecordBuilder
+	set       []bool
+	n         int
+	batch     int
+	total     int64
+	insertSQL string
+	state     any // per-build insertion state
+}
+
+// SetBatch sets how many rows go to DuckDB at once (default 65536).
+func (t *Table) SetBatch(n int) { t.batch = n }
+
+// Rows is the number of rows appended to the table so far.
+func (t *Table) Rows() int64 { return t.total }
+
+// Row ends the current row; columns not set in it are NULL.
+func (t *Table) Row() {
+	for i, ok := range t.set {
+		if !ok {
+			t.cols[i].b.AppendNull()
+		}
+		t.set[i] = false
+	}
+	t.n++
+	t.total++
+	if t == t.w.primary {
+		t.w.records.Add(1)
+	}
+	if t.n >= t.batch {
+		t.flush()
+	}
+}
+
+func (t *Table) flush() {
+	if t.n == 0 {
+		return
+	}
+	rec := t.bld.NewRecordBatch()
+	t.n = 0
+	t.w.jobs <- job{t: t, rec: rec}
+}
+
+// Null sets column i to NULL.
+func (t *Table) Null(i int) {
+	t.cols[i].b.AppendNull()
+	t.set[i] = true
+}
+
+// Str sets a text column. Invalid UTF-8 is replaced (DuckDB text must be valid).
+func (t *Table) Str(i int, s string) {
+	c := t.cols[i]
+	if c.kind != kString {
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not text", t.name, c.name, c.duck))
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	c.str.Append(s)
+	t.set[i] = true
+}
+
+// StrOrNull sets a text column, or NULL when s is empty or "-".
+func (t *Table) StrOrNull(i int, s string) {
+	if s == "" || s == "-" {
+		t.Null(i)
+		return
+	}
+	t.Str(i, s)
+}
+
+// Int sets an integer (or floating) column.
+func (t *Table) Int(i int, v int64) {
+	c := t.cols[i]
+	switch c.kind {
+	case kInt8:
+		c.i8.Append(int8(v))
+	case kInt16:
+		c.i16.Append(int16(v))
+	case kInt32:
+		c.i32.Append(int32(v))
+	case kInt64:
+		c.i64.Append(v)
+	case kUint8:
+		c.u8.Append(uint8(v))
+	case kUint16:
+		c.u16.Append(uint16(v))
+	case kUint32:
+		c.u32.Append(uint32(v))
+	case kUint64:
+		c.u64.Append(uint64(v))
+	case kFloat64:
+		c.f64.Append(float64(v))
+	default:
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not a number", t.name, c.name, c.duck))
+	}
+	t.set[i] = true
+}
+
+// Float sets a DOUBLE column.
+func (t *Table) Float(i int, v float64) {
+	c := t.cols[i]
+	if c.kind != kFloat64 {
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not DOUBLE", t.name, c.name, c.duck))
+	}
+	c.f64.Append(v)
+	t.set[i] = true
+}
+
+// Bool sets a BOOLEAN column.
+func (t *Table) Bool(i int, v bool) {
+	c := t.cols[i]
+	if c.kind != kBool {
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not BOOLEAN", t.name, c.name, c.duck))
+	}
+	c.bool.Append(v)
+	t.set[i] = true
+}
+
+// Time sets a timestamp column; the zero time is NULL.
+func (t *Table) Time(i int, v time.Time) {
+	if v.IsZero() {
+		t.Null(i)
+		return
+	}
+	t.Nanos(i, v.UnixNano())
+}
+
+// Nanos sets a timestamp column from nanoseconds since the Unix epoch.
+func (t *Table) Nanos(i int, ns int64) {
+	c := t.cols[i]
+	switch c.kind {
+	case kTimeNS:
+		c.ts.Append(arrow.Timestamp(ns))
+	case kTimeUS:
+		c.ts.Append(arrow.Timestamp(ns / 1000))
+	default:
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not a timestamp", t.name, c.name, c.duck))
+	}
+	t.set[i] = true
+}
+
+// Map sets a MAP(VARCHAR, VARCHAR) column; nil keys is NULL.
+func (t *Table) Map(i int, keys, vals []string) {
+	c := t.cols[i]
+	if c.kind != kMap {
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not a map", t.name, c.name, c.duck))
+	}
+	if keys == nil {
+		t.Null(i)
+		return
+	}
+	c.mapb.Append(true)
+	kb := c.mapb.KeyBuilder().(*array.StringBuilder)
+	vb := c.mapb.ItemBuilder().(*array.StringBuilder)
+	for j, k := range keys {
+		kb.Append(strings.ToValidUTF8(k, "\uFFFD"))
+		vb.Append(strings.ToValidUTF8(vals[j], "\uFFFD"))
+	}
+	t.set[i] = true
+}
+
+// List sets a VARCHAR[] column; nil is NULL.
+func (t *Table) List(i int, vals []string) {
+	c := t.cols[i]
+	if c.kind != kList {
+		panic(fmt.Sprintf("ingest: %s.%s is %s, not a list", t.name, c.name, c.duck))
+	}
+	if vals == nil {
+		t.Null(i)
+		return
+	}
+	c.list.Append(true)
+	vb := c.list.ValueBuilder().(*array.StringBuilder)
+	for _, v := range vals {
+		vb.Append(strings.ToValidUTF8(v, "\uFFFD"))
+	}
+	t.set[i] = true
+}
+
+type kind uint8
+
+const (
+	kString kind = iota
+	kInt8
+	kInt16
+	kInt32
+	kInt64
+	kUint8
+	kUint16
+	kUint32
+	kUint64
+	kFloat64
+	kBool
+	kTimeUS
+	kTimeNS
+	kMap
+	kList
+)
+
+type column struct {
+	name string
+	duck string
+	kind kind
+	b    array.Builder
+
+	str  *array.StringBuilder
+	i8   *array.Int8Builder
+	i16  *array.Int16Builder
+	i32  *array.Int32Builder
+	i64  *array.Int64Builder
+	u8   *array.Uint8Builder
+	u16  *array.Uint16Builder
+	u32  *array.Uint32Builder
+	u64  *array.Uint64Builder
+	f64  *array.Float64Builder
+	bool *array.BooleanBuilder
+	ts   *array.TimestampBuilder
+	mapb *array.MapBuilder
+	list *array.ListBuilder
+}
+
+func (c *column) bind(b array.Builder) {
+	c.b = b
+	switch c.kind {
+	case kString:
+		c.str = b.(*array.StringBuilder)
+	case kInt8:
+		c.i8 = b.(*array.Int8Builder)
+	case kInt16:
+		c.i16 = b.(*array.Int16Builder)
+	case kInt32:
+		c.i32 = b.(*array.Int32Builder)
+	case kInt64:
+		c.i64 = b.(*array.Int64Builder)
+	case kUint8:
+		c.u8 = b.(*array.Uint8Builder)
+	case kUint16:
+		c.u16 = b.(*array.Uint16Builder)
+	case kUint32:
+		c.u32 = b.(*array.Uint32Builder)
+	case kUint64:
+		c.u64 = b.(*array.Uint64Builder)
+	case kFloat64:
+		c.f64 = b.(*array.Float64Builder)
+	case kBool:
+		c.bool = b.(*array.BooleanBuilder)
+	case kTimeUS, kTimeNS:
+		c.ts = b.(*array.TimestampBuilder)
+	case kMap:
+		c.mapb = b.(*array.MapBuilder)
+	case kList:
+		c.list = b.(*array.ListBuilder)
+	}
+}
+
+// arrowType maps the DuckDB column types the schema uses to Arrow.
+func arrowType(duck string) (kind, arrow.DataType, error) {
+	switch duck {
+	case "VARCHAR":
+		return kString, arrow.BinaryTypes.String, nil
+	case "TINYINT":
+		return kInt8, arrow.PrimitiveTypes.Int8, nil
+	case "SMALLINT":
+		return kInt16, arrow.PrimitiveTypes.Int16, nil
+	case "INTEGER":
+		return kInt32, arrow.PrimitiveTypes.Int32, nil
+	case "BIGINT":
+		return kInt64, arrow.PrimitiveTypes.Int64, nil
+	case "UTINYINT":
+		return kUint8, arrow.PrimitiveTypes.Uint8, nil
+	case "USMALLINT":
+		return kUint16, arrow.PrimitiveTypes.Uint16, nil
+	case "UINTEGER":
+		return kUint32, arrow.PrimitiveTypes.Uint32, nil
+	case "UBIGINT":
+		return kUint64, arrow.PrimitiveTypes.Uint64, nil
+	case "DOUBLE":
+		return kFloat64, arrow.PrimitiveTypes.Float64, nil
+	case "BOOLEAN":
+		return kBool, arrow.FixedWidthTypes.Boolean, nil
+	case "TIMESTAMP WITH TIME ZONE":
+		return kTimeUS, &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, nil
+	case "TIMESTAMP_NS":
+		return kTimeNS, &arrow.TimestampType{Unit: arrow.Nanosecond}, nil
+	case "MAP(VARCHAR, VARCHAR)":
+		return kMap, arrow.MapOf(arrow.BinaryTypes.String, arrow.BinaryTypes.String), nil
+	case "VARCHAR[]":
+		return kList, arrow.ListOf(arrow.BinaryTypes.String), nil
+	}
+	return 0, nil, fmt.Errorf("column type %s is not supported by the writer", duck)
+}

@@ -1,0 +1,252 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Rows streams the result of a query; Values are valid until the next Next.
+type Rows struct {
+	rows  *sql.Rows
+	cols  []string
+	types []string
+	vals  []any
+	ptrs  []any
+}
+
+// Run runs SQL on db and streams its rows.
+func Run(ctx context.Context, db *sql.DB, sqlText string, args ...any) (*Rows, error) {
+	rows, err := db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	return newRows(rows)
+}
+
+func newRows(rows *sql.Rows) (*Rows, error) {
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		rows.Close()
+		return nil, err
+	}
+	r := &Rows{rows: rows}
+	for _, ct := range cts {
+		r.cols = append(r.cols, ct.Name())
+		r.types = append(r.types, ct.DatabaseTypeName())
+	}
+	r.vals = make([]any, len(cts))
+	r.ptrs = make([]any, len(cts))
+	for i := range r.vals {
+		r.ptrs[i] = &r.vals[i]
+	}
+	return r, nil
+}
+
+// Columns are the result's column names.
+func (r *Rows) Columns() []string { return r.cols }
+
+// Types are the result's DuckDB column types.
+func (r *Rows) Types() []string { return r.types }
+
+// Next advances to the next row.
+func (r *Rows) Next() bool {
+	if !r.rows.Next() {
+		return false
+	}
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		return false
+	}
+	return true
+}
+
+// Values is the current row.
+func (r *Rows) Values() []any { return r.vals }
+
+// Err is the error that ended iteration, if any.
+func (r *Rows) Err() error { return r.rows.Err() }
+
+// Close releases the result.
+func (r *Rows) Close() error { return r.rows.Close() }
+
+// Page is one page of a console result.
+type Page struct {
+	Columns []string
+	Types   []string
+	Rows    [][]any
+	Offset  int
+	More    bool // there are rows after this page
+}
+
+// Console runs untrusted SQL for the SQL console and returns one page of its
+// result. A single SELECT-like statement (SELECT, FROM, WITH, DESCRIBE,
+// SUMMARIZE, SHOW) is wrapped in LIMIT/OFFSET, so DuckDB computes only the
+// page however big the result; anything else runs as written.
+func Console(ctx context.Context, db *sql.DB, sqlText string, offset, limit int) (*Page, error) {
+	q := sqlText
+	paged := false
+	if selectLike(ctx, db, sqlText) {
+		q = fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT %d OFFSET %d", trimStatement(sqlText), limit+1, offset)
+		paged = true
+	}
+	rows, err := Run(ctx, db, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	p := &Page{Columns: rows.Columns(), Types: rows.Types(), Offset: offset}
+	skipped := 0
+	for rows.Next() {
+		if !paged && skipped < offset {
+			skipped++
+			continue
+		}
+		if len(p.Rows) == limit {
+			p.More = true
+			break
+		}
+		p.Rows = append(p.Rows, append([]any(nil), rows.Values()...))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return p, ctx.Err()
+}
+
+// selectLike reports whether sqlText is exactly one statement that DuckDB
+// can nest in a FROM clause.
+func selectLike(ctx context.Context, db *sql.DB, sqlText string) bool {
+	var isErr sql.NullBool
+	var n sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT (j->>'$.error')::BOOLEAN, json_array_length(j->'$.statements')
+		FROM (SELECT json_serialize_sql(?::VARCHAR) AS j)`, sqlText).Scan(&isErr, &n)
+	return err == nil && isErr.Valid && !isErr.Bool && n.Int64 == 1
+}
+
+func trimStatement(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.HasSuffix(s, ";") {
+		s = strings.TrimSpace(strings.TrimSuffix(s, ";"))
+	}
+	return s
+}
+
+// ExportFormat is csv or json (JSON lines).
+type ExportFormat string
+
+const (
+	CSV  ExportFormat = "csv"
+	JSON ExportFormat = "json"
+)
+
+// Export writes the result of untrusted SQL over the case database at dbPath
+// to out: CSV per RFC 4180 with a header row, or JSON lines; timestamps in
+// RFC 3339 UTC. DuckDB's own writer streams it, so memory does not grow with
+// the row count. The SQL runs in a sandbox that may read the case and write
+// out, nothing else. It returns the number of rows written.
+//
+// DuckDB keeps one configuration per file per process: other handles on
+// dbPath must be closed while Export runs.
+func Export(ctx context.Context, dbPath, sqlText, out string, format ExportFormat) (int64, error) {
+	if format != CSV && format != JSON {
+		return 0, fmt.Errorf("export format %q: use csv or json", format)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().IsRegular() {
+		// Create it first so the sandbox can resolve the exact path.
+		f, err := os.Create(out)
+		if err != nil {
+			return 0, err
+		}
+		f.Close()
+	}
+	db, err := openSandbox(dbPath, []string{out})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	body := trimStatement(sqlText)
+	if !selectLike(ctx, db, body) {
+		return 0, fmt.Errorf("export takes one SELECT statement")
+	}
+	body, err = rfc3339Projection(ctx, db, body)
+	if err != nil {
+		return 0, err
+	}
+	opts := "FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ', DATEFORMAT '%Y-%m-%d'"
+	if format == JSON {
+		opts = "FORMAT json, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ', DATEFORMAT '%Y-%m-%d'"
+	}
+	res, err := db.ExecContext(ctx, fmt.Sprintf("COPY (\n%s\n) TO %s (%s)", body, quoteSQL(out), opts))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// rfc3339Projection wraps q so that nanosecond timestamps print as RFC 3339
+// too (COPY's TIMESTAMPFORMAT stops at microseconds).
+func rfc3339Projection(ctx context.Context, db *sql.DB, q string) (string, error) {
+	rows, err := Run(ctx, db, fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT 0", q))
+	if err != nil {
+		return "", err
+	}
+	rows.Close()
+	seen := map[string]bool{}
+	var repl []string
+	for i, c := range rows.Columns() {
+		if seen[c] {
+			return q, nil // duplicate names cannot be replaced by name
+		}
+		seen[c] = true
+		if rows.Types()[i] == "TIMESTAMP_NS" {
+			id := `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+			repl = append(repl, fmt.Sprintf(`strftime(%[1]s, '%%Y-%%m-%%dT%%H:%%M:%%S.') || lpad((epoch_ns(%[1]s) %% 1000000000)::VARCHAR, 9, '0') || 'Z' AS %[1]s`, id))
+		}
+	}
+	if len(repl) == 0 {
+		return q, nil
+	}
+	return fmt.Sprintf("SELECT * REPLACE (%s) FROM (\n%s\n)", strings.Join(repl, ", "), q), nil
+}
+
+// ExportTo is Export to a stream (stdout, a pipe): DuckDB writes into a
+// FIFO that is copied to w, so nothing is truncated and nothing buffered
+// whole.
+func ExportTo(ctx context.Context, dbPath, sqlText string, w io.Writer, format ExportFormat) (int64, error) {
+	dir, err := os.MkdirTemp("", "l4case-export-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	fifo := filepath.Join(dir, "out")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return 0, err
+	}
+	copied := make(chan error, 1)
+	go func() {
+		f, err := os.Open(fifo) // blocks until a writer opens it
+		if err != nil {
+			copied <- err
+			return
+		}
+		_, err = io.Copy(w, f)
+		f.Close()
+		copied <- err
+	}()
+	n, err := Export(ctx, dbPath, sqlText, fifo, format)
+	if err != nil {
+		// DuckDB may have failed before opening the FIFO: open it ourselves
+		// so that the reader sees EOF and returns.
+		if f, oerr := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); oerr == nil {
+			f.Close()
+		}
+		<-copied
+		return 0, err
+	}
+	return n, <-copied
+}

@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"dev.l4case/l4case/app"
+)
+
+var evidenceCols = []struct {
+	title string
+	width float32
+}{
+	{"#", 40}, {"Kind", 70}, {"File", 360}, {"Size", 90}, {"Rows", 90}, {"Rejected", 80},
+	{"Format", 260}, {"Node", 120}, {"SHA-256", 520},
+}
+
+// evidenceScreen lists the case's evidence and imports more.
+type evidenceScreen struct {
+	g       *gui
+	rows    [][]string
+	table   *widget.Table
+	status  *widget.Label
+	bar     *widget.ProgressBar
+	cancel  *widget.Button
+	stop    context.CancelFunc
+	content fyne.CanvasObject
+}
+
+func newEvidenceScreen(g *gui) *evidenceScreen {
+	s := &evidenceScreen{g: g}
+	s.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(s.rows), len(evidenceCols) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			l.Truncation = fyne.TextTruncateEllipsis
+			l.SetText(s.rows[id.Row][id.Col])
+		})
+	s.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
+	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		if id.Row < 0 && id.Col >= 0 {
+			l.TextStyle.Bold = true
+			l.SetText(evidenceCols[id.Col].title)
+		} else if id.Col < 0 && id.Row >= 0 {
+			l.SetText(fmt.Sprint(id.Row + 1))
+		}
+	}
+	for i, c := range evidenceCols {
+		s.table.SetColumnWidth(i, c.width)
+	}
+	s.status = widget.NewLabel("")
+	s.bar = widget.NewProgressBar()
+	s.bar.Hide()
+	s.cancel = widget.NewButton("Cancel", func() {
+		if s.stop != nil {
+			s.stop()
+		}
+	})
+	s.cancel.Hide()
+	importFiles := widget.NewButton("Import file…", func() {
+		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			r.Close()
+			s.importPaths([]string{r.URI().Path()})
+		}, g.w)
+	})
+	importDir := widget.NewButton("Import folder…", func() {
+		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil || u == nil {
+				return
+			}
+			s.importPaths([]string{u.Path()})
+		}, g.w)
+	})
+	top := container.NewHBox(importFiles, importDir, s.cancel)
+	bottom := container.NewBorder(nil, nil, nil, nil, container.NewVBox(s.bar, s.status))
+	s.content = container.NewBorder(top, bottom, nil, nil, s.table)
+	s.refresh()
+	return s
+}
+
+// refresh reloads the list from the case manifest (UI goroutine).
+func (s *evidenceScreen) refresh() {
+	ev := s.g.c.Evidence()
+	s.rows = s.rows[:0]
+	var rows, rejected int64
+	for _, e := range ev {
+		s.rows = append(s.rows, []string{
+			fmt.Sprint(e.ID), e.Kind, e.Name, app.SizeText(e.Size), fmt.Sprint(e.Rows), fmt.Sprint(e.Rejected),
+			e.Format, e.Node, e.SHA256,
+		})
+		rows += e.Rows
+		rejected += e.Rejected
+	}
+	s.table.Refresh()
+	s.status.SetText(fmt.Sprintf("%d evidence files, %d rows, %d rejected records", len(ev), rows, rejected))
+}
+
+// importPaths imports off the UI goroutine, showing progress, cancellable.
+func (s *evidenceScreen) importPaths(paths []string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.bar.SetValue(0)
+	s.bar.Show()
+	s.cancel.Show()
+	rep := &uiReporter{s: s}
+	go func() {
+		report, err := s.g.c.Import(ctx, paths, app.ImportOptions{}, rep)
+		cancel()
+		fyne.Do(func() {
+			s.bar.Hide()
+			s.cancel.Hide()
+			s.stop = nil
+			s.refresh()
+			if err != nil {
+				dialog.ShowError(err, s.g.w)
+				return
+			}
+			imported, skipped, failed := report.Counts()
+			msg := fmt.Sprintf("%d imported, %d skipped, %d failed", imported, skipped, failed)
+			if ctx.Err() != nil && failed > 0 {
+				msg += " (cancelled: the file in progress was rolled back)"
+			}
+			s.status.SetText(msg)
+			for _, f := range report.Files {
+				if f.Err != nil {
+					dialog.ShowError(f.Err, s.g.w)
+					break
+				}
+			}
+		})
+	}()
+}
+
+// uiReporter forwards import progress to the widgets.
+type uiReporter struct{ s *evidenceScreen }
+
+func (r *uiReporter) Status(st app.ImportStatus) {
+	fyne.Do(func() {
+		if st.Size > 0 {
+			r.s.bar.SetValue(float64(st.Bytes) / float64(st.Size))
+		}
+		r.s.status.SetText(fmt.Sprintf("[%d/%d] %s %s: %d rows, %d rejected, %s",
+			st.Index, st.Total, st.Kind, st.File, st.Records, st.Rejected, st.Elapsed.Round(100*time.Millisecond)))
+	})
+}
+
+func (r *uiReporter) Done(f app.FileResult) {
+	if f.Evidence != nil {
+		fyne.Do(r.s.refresh)
+	}
+}
