@@ -33,3 +33,12 @@ func (c *Case) ExportTo(ctx context.Context, sqlText string, w io.Writer, format
 	}
 	return query.ExportTo(ctx, c.DBPath(), sqlText, w, format)
 }
+
+// Summary counts the rows of every table of the case.
+func (c *Case) Summary(ctx context.Context) ([]query.TableCount, error) {
+	db, err := c.Reader()
+	if err != nil {
+		return nil, err
+	}
+	return query.TableCounts(ctx, db)
+}

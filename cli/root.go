@@ -78,6 +78,7 @@ With no command it opens the GUI.`,
 	root.AddCommand(
 		e.newCmd(), e.importCmd(), e.evidenceCmd(), e.errorsCmd(), e.queryCmd(),
 		e.packCmd(), e.openCmd(), e.verifyCmd(), e.guiCmd(), e.versionCmd(),
+		e.genCmd(), e.demoCmd(),
 	)
 	return root
 }

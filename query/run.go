@@ -250,3 +250,35 @@ func ExportTo(ctx context.Context, dbPath, sqlText string, w io.Writer, format E
 	}
 	return n, <-copied
 }
+
+// TableCount is a table and its row count.
+type TableCount struct {
+	Table string
+	Rows  int64
+}
+
+// TableCounts counts the rows of every table of the case, in schema order.
+func TableCounts(ctx context.Context, db *sql.DB) ([]TableCount, error) {
+	rows, err := db.QueryContext(ctx, `SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_oid`)
+	if err != nil {
+		return nil, err
+	}
+	var out []TableCount
+	for rows.Next() {
+		var tc TableCount
+		if err := rows.Scan(&tc.Table, &tc.Rows); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, tc)
+	}
+	rows.Close()
+	// estimated_size is exact for tables that were only appended to, but
+	// count to be sure.
+	for i := range out {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM "`+out[i].Table+`"`).Scan(&out[i].Rows); err != nil {
+			return nil, err
+		}
+	}
+	return out, rows.Err()
+}
