@@ -92,7 +92,12 @@ func TestUnrecognisedFileNamesEveryDetector(t *testing.T) {
 	if !errors.As(rep.Files[0].Err, &de) {
 		t.Fatalf("err = %v", rep.Files[0].Err)
 	}
-	want := f + ": not a kind of evidence l4case knows:\n\tflowlog: line 1 is neither a flow log header nor a version-2 record: 4 fields, version 2 has 14"
+	want := f + ": not a kind of evidence l4case knows:" +
+		"\n\tec2: not a JSON object" +
+		"\n\toc: line 1 is not the header of oc get pods or oc get nodes" +
+		"\n\tflowlog: line 1 is neither a flow log header nor a version-2 record: 4 fields, version 2 has 14" +
+		"\n\telblog: line 1 is not a Classic, ALB or NLB access log entry: \"call\" is neither a timestamp (Classic) nor an ALB/NLB entry type" +
+		"\n\topflex: no OpFlex drop log line (PacketLogHandler ... TABLE ... SRC= DST=, or a Security Drop pod event) in the first lines"
 	if !strings.HasPrefix(de.Error(), want) {
 		t.Errorf("error:\n%s\nwant prefix:\n%s", de, want)
 	}

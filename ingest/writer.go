@@ -43,6 +43,8 @@ type Writer struct {
 	rejected atomic.Int64
 	first    time.Time
 	last     time.Time
+	firstNS  int64 // the same, kept as nanoseconds by hot loops
+	lastNS   int64
 	state    any // per-build insertion state (appenders)
 }
 
@@ -259,8 +261,27 @@ func (w *Writer) SeeTime(t time.Time) {
 	}
 }
 
+// SeeTimeNS widens the file's time range with a time in Unix nanoseconds.
+func (w *Writer) SeeTimeNS(ns int64) {
+	if w.firstNS == 0 || ns < w.firstNS {
+		w.firstNS = ns
+	}
+	if ns > w.lastNS {
+		w.lastNS = ns
+	}
+}
+
 // Span is the earliest and latest record time seen.
-func (w *Writer) Span() (first, last time.Time) { return w.first, w.last }
+func (w *Writer) Span() (first, last time.Time) {
+	first, last = w.first, w.last
+	if w.firstNS != 0 && (first.IsZero() || w.firstNS < first.UnixNano()) {
+		first = time.Unix(0, w.firstNS).UTC()
+	}
+	if w.lastNS != 0 && w.lastNS > last.UnixNano() {
+		last = time.Unix(0, w.lastNS).UTC()
+	}
+	return first, last
+}
 
 // RecordCount is the number of records appended so far (progress).
 func (w *Writer) RecordCount() int64 { return w.records.Load() }

@@ -12,13 +12,20 @@ import (
 	"strings"
 
 	"dev.l4case/l4case/ingest"
+	"dev.l4case/l4case/ingest/elblog"
 	"dev.l4case/l4case/ingest/flowlog"
+	"dev.l4case/l4case/ingest/inventory"
+	"dev.l4case/l4case/ingest/opflex"
 )
 
 // All returns the importers in detection order.
 func All() []ingest.Importer {
 	return []ingest.Importer{
+		inventory.EC2{},
+		inventory.OC{},
 		flowlog.Importer{},
+		elblog.Importer{},
+		opflex.Importer{},
 	}
 }
 
@@ -37,6 +44,14 @@ func Lookup(kind string) (ingest.Importer, error) {
 	switch kind {
 	case "flowlog":
 		return flowlog.Importer{}, nil
+	case "elblog":
+		return elblog.Importer{}, nil
+	case "opflex":
+		return opflex.Importer{}, nil
+	case "ec2":
+		return inventory.EC2{}, nil
+	case "oc":
+		return inventory.OC{}, nil
 	}
 	return nil, fmt.Errorf("unknown kind %q (kinds: %s)", kind, strings.Join(Kinds(), ", "))
 }

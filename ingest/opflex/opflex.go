@@ -1,0 +1,316 @@
+// Package opflex imports Cisco ACI OpFlex drop logs into table drops.
+//
+// Two kinds of line are drop records:
+//
+//   - opflex-agent packet log lines, 2020 and 2024 formats:
+//     [2024-Feb-20 07:59:16.845663] [info] [ovs/PacketLogHandler.cpp:262:parseLog] Acc-SEC_GROUP_IN_TABLE MISS  SMAC=.. DMAC=.. ETYP=IPv4 SRC=.. DST=.. ... PROTO=TCP SPT=.. DPT=.. SEQ=.. ACK=0 LEN=10 WINDOWS=62020 SYN  URGP=0
+//     [2020-Jan-03 11:57:54.416092] [info] [ovs/PacketLogHandler.cpp:196:parseLog] : Int-PORT_SECURITY_TABLE MAC=<dst>:<src>:IPv4 SRC=.. ... PROTO=ICMP TYPE=8 CODE=0 ID=.. SEQ=..
+//   - the pod events the agent raises (oc describe pod, oc get events):
+//     Warning  Acc-SEC_GROUP_IN_TABLE MISS(Security Drop)  2m2s (x3 over 9m3s)  aci-containers-host  IPv4 packet from 10.2.0.229 to default/web was dropped
+//
+// Parsing is liberal about whitespace and field order: KEY=VALUE pairs are
+// taken wherever they are, bare words after them are TCP flags. Other lines
+// of the agent's log are not drop records: they are counted in a note, not
+// rejected. A line that looks like a drop record but cannot be read is
+// rejected with its line number.
+package opflex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"dev.l4case/l4case/ingest"
+)
+
+// Importer reads OpFlex drop logs.
+type Importer struct{}
+
+// Kind is "opflex".
+func (Importer) Kind() string { return "opflex" }
+
+// Detect accepts a file whose head has a drop record.
+func (Importer) Detect(name string, head []byte) error {
+	lines := strings.Split(string(head), "\n")
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last may be cut
+	}
+	for _, l := range lines {
+		if !candidate(l) {
+			continue
+		}
+		if _, err := parse(l); err == nil {
+			return nil
+		}
+	}
+	return errors.New("no OpFlex drop log line (PacketLogHandler ... TABLE ... SRC= DST=, or a Security Drop pod event) in the first lines")
+}
+
+var (
+	tableRE = regexp.MustCompile(`\b(?:Acc|Int|Exp)-[A-Z0-9_]*TABLE\b`)
+	eventRE = regexp.MustCompile(`((?:Acc|Int|Exp)-[A-Z0-9_]*TABLE)\s*([A-Z]*)\s*\(([^)]*)\)(.*?)(?:IPv[46] )?packet from (\S+) to (\S+) was dropped`)
+	countRE = regexp.MustCompile(`\(x(\d+) over`)
+)
+
+// candidate says whether a line claims to be a drop record.
+func candidate(l string) bool {
+	return strings.Contains(l, "PacketLogHandler") || (tableRE.MatchString(l) && (strings.Contains(l, "SRC=") || strings.Contains(l, "was dropped")))
+}
+
+// Import reads one drop log.
+func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer) (string, error) {
+	rc, err := src.Open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	t, err := w.Records("drops", columns...)
+	if err != nil {
+		return "", err
+	}
+	id := int64(src.ID)
+	var other, packets, events int64
+	lr := ingest.NewLineReader(rc)
+	for {
+		b, n, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", &ingest.PosError{ErrorPos: ingest.ErrorPos{File: src.Name, Unit: "line", N: n + 1}, Err: err}
+		}
+		if n&0x3fff == 0 && ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		line := string(b)
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if !candidate(line) {
+			other++
+			continue
+		}
+		d, err := parse(line)
+		if err != nil {
+			w.Reject(n, "line", line, err.Error())
+			continue
+		}
+		d.emit(t, id, n)
+		if d.kind == "event" {
+			events++
+		} else {
+			packets++
+			w.SeeTime(d.time)
+		}
+	}
+	if other > 0 {
+		w.Note(fmt.Sprintf("%d lines are other opflex-agent messages, not drop records", other))
+	}
+	return fmt.Sprintf("OpFlex drop log: %d packet drops, %d pod events", packets, events), nil
+}
+
+var columns = []string{"evidence_id", "line", "kind", "time", "level", "source", "table_name", "reason",
+	"smac", "dmac", "ethertype", "src", "dst", "ip_len", "dscp", "ttl", "ip_id", "ip_flags", "frag", "proto",
+	"spt", "dpt", "seq", "ack", "tcp_window", "tcp_flags", "icmp_type", "icmp_code",
+	"pod_namespace", "pod_name", "event_count", "fields"}
+
+// drop is one parsed record.
+type drop struct {
+	kind, level, source, table, reason string
+	time                               time.Time
+	keys, vals                         []string // every KEY=VALUE in order
+	flags                              []string
+	src, dst, podNS, podName           string
+	count                              int64
+}
+
+// parse reads a drop record line.
+func parse(line string) (*drop, error) {
+	if m := eventRE.FindStringSubmatch(line); m != nil {
+		d := &drop{kind: "event", table: m[1], reason: strings.TrimSpace(strings.TrimSpace(m[2]) + " " + m[3]), src: m[5], dst: m[6]}
+		if ns, pod, ok := strings.Cut(m[6], "/"); ok {
+			d.podNS, d.podName = ns, pod
+		}
+		d.count = 1
+		if c := countRE.FindStringSubmatch(line); c != nil {
+			d.count, _ = strconv.ParseInt(c[1], 10, 64)
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "Warning") {
+			d.level = "Warning"
+		}
+		return d, nil
+	}
+	d := &drop{kind: "packet"}
+	rest := strings.TrimSpace(line)
+	// Leading [time] [level] [source] groups.
+	for i := 0; strings.HasPrefix(rest, "[") && i < 3; i++ {
+		j := strings.IndexByte(rest, ']')
+		if j < 0 {
+			return nil, errors.New("unclosed [ in the line prefix")
+		}
+		part := rest[1:j]
+		rest = strings.TrimSpace(rest[j+1:])
+		switch i {
+		case 0:
+			t, err := time.Parse("2006-Jan-02 15:04:05.999999", part)
+			if err != nil {
+				return nil, fmt.Errorf("timestamp [%s]: not YYYY-Mon-DD HH:MM:SS.ffffff", part)
+			}
+			d.time = t.UTC()
+		case 1:
+			d.level = part
+		case 2:
+			d.source = part
+		}
+	}
+	rest = strings.TrimSpace(strings.TrimPrefix(rest, ":"))
+	toks := strings.Fields(rest)
+	i := 0
+	var head []string
+	for ; i < len(toks) && !strings.Contains(toks[i], "="); i++ {
+		head = append(head, toks[i])
+	}
+	if len(head) == 0 || !strings.Contains(head[0], "TABLE") {
+		return nil, errors.New("no OpenFlow table name (…_TABLE) before the packet fields")
+	}
+	d.table = head[0]
+	d.reason = strings.Join(head[1:], " ")
+	seen := map[string]int{}
+	for ; i < len(toks); i++ {
+		k, v, ok := strings.Cut(toks[i], "=")
+		if !ok {
+			d.flags = append(d.flags, toks[i])
+			continue
+		}
+		seen[k]++
+		if seen[k] > 1 {
+			k = fmt.Sprintf("%s_%d", k, seen[k]) // the TCP LEN after the IP LEN, ICMP ID after IP ID
+		}
+		d.keys = append(d.keys, k)
+		d.vals = append(d.vals, v)
+	}
+	if d.get("SRC") == "" || d.get("DST") == "" {
+		return nil, errors.New("no SRC= and DST=")
+	}
+	d.src, d.dst = d.get("SRC"), d.get("DST")
+	for _, k := range []string{"LEN", "DSCP", "TTL", "ID", "FLAGS", "FRAG", "SPT", "DPT", "SEQ", "ACK", "WINDOWS", "TYPE", "CODE"} {
+		if v := d.get(k); v != "" {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return nil, fmt.Errorf("field %s=%q is not a number", k, v)
+			}
+		}
+	}
+	return d, nil
+}
+
+func (d *drop) get(k string) string {
+	for i, x := range d.keys {
+		if x == k {
+			return d.vals[i]
+		}
+	}
+	return ""
+}
+
+func (d *drop) num(k string) (int64, bool) {
+	v := d.get(k)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+const (
+	cEvidence = iota
+	cLine
+	cKind
+	cTime
+	cLevel
+	cSource
+	cTable
+	cReason
+	cSMAC
+	cDMAC
+	cEther
+	cSrc
+	cDst
+	cIPLen
+	cDSCP
+	cTTL
+	cIPID
+	cIPFlags
+	cFrag
+	cProto
+	cSPT
+	cDPT
+	cSeq
+	cAck
+	cWindow
+	cTCPFlags
+	cICMPType
+	cICMPCode
+	cPodNS
+	cPodName
+	cCount
+	cFields
+)
+
+func (d *drop) emit(t *ingest.Table, id, n int64) {
+	t.Int(cEvidence, id)
+	t.Int(cLine, n)
+	t.Str(cKind, d.kind)
+	t.Time(cTime, d.time)
+	str := func(c int, s string) {
+		if s != "" {
+			t.Str(c, s)
+		}
+	}
+	str(cLevel, d.level)
+	str(cSource, d.source)
+	str(cTable, d.table)
+	str(cReason, d.reason)
+	str(cSrc, d.src)
+	str(cDst, d.dst)
+	if d.kind == "event" {
+		str(cPodNS, d.podNS)
+		str(cPodName, d.podName)
+		t.Int(cCount, d.count)
+		t.Row()
+		return
+	}
+	smac, dmac, ether := d.get("SMAC"), d.get("DMAC"), d.get("ETYP")
+	if mac := d.get("MAC"); mac != "" {
+		// 2020: MAC=<dst 6 bytes>:<src 6 bytes>:<ethertype>
+		parts := strings.Split(mac, ":")
+		if len(parts) >= 12 {
+			dmac, smac = strings.Join(parts[0:6], ":"), strings.Join(parts[6:12], ":")
+			if len(parts) > 12 {
+				ether = strings.Join(parts[12:], ":")
+			}
+		}
+	}
+	str(cSMAC, smac)
+	str(cDMAC, dmac)
+	str(cEther, ether)
+	str(cProto, d.get("PROTO"))
+	for _, x := range []struct {
+		k string
+		c int
+	}{{"LEN", cIPLen}, {"DSCP", cDSCP}, {"TTL", cTTL}, {"ID", cIPID}, {"FLAGS", cIPFlags}, {"FRAG", cFrag},
+		{"SPT", cSPT}, {"DPT", cDPT}, {"SEQ", cSeq}, {"ACK", cAck}, {"WINDOWS", cWindow}, {"TYPE", cICMPType}, {"CODE", cICMPCode}} {
+		if v, ok := d.num(x.k); ok {
+			t.Int(x.c, v)
+		}
+	}
+	if len(d.flags) > 0 {
+		t.Str(cTCPFlags, strings.Join(d.flags, " "))
+	}
+	t.Map(cFields, d.keys, d.vals)
+	t.Row()
+}
