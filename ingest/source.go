@@ -3,8 +3,10 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,4 +148,16 @@ func NodeFromPath(name string) string {
 		}
 	}
 	return ""
+}
+
+// IPNumber is an address as the two halves of the 128-bit number the
+// schema's *_ip columns hold (IPv4 mapped into ::ffff:0:0/96), so that a
+// table can Derive them as (hi::UHUGEINT << 64) + lo.
+func IPNumber(s string) (hi, lo uint64, ok bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return 0, 0, false
+	}
+	b := netip.AddrFrom16(a.As16()).As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), true
 }

@@ -153,15 +153,24 @@ func (w *Writer) Records(table string, columns ...string) (*Table, error) {
 // Table opens a table for appending the named columns, in that order; the
 // setters take a column's position in this list. Columns not named get
 // their default (NULL).
+//
+// A name of the form "name:TYPE" is a staging column of that DuckDB type
+// that is not inserted itself; Derive computes table columns from it.
 func (w *Writer) Table(table string, columns ...string) (*Table, error) {
 	types, err := w.columnTypes(table)
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{w: w, name: table, batch: 1 << 16}
+	t := &Table{w: w, name: table, batch: rowGroup}
 	fields := make([]arrow.Field, len(columns))
+	var targets []string
 	for i, name := range columns {
 		dt, ok := types[name]
+		if n, typ, staged := strings.Cut(name, ":"); staged {
+			name, dt, ok = n, typ, true
+		} else {
+			targets = append(targets, name)
+		}
 		if !ok {
 			return nil, fmt.Errorf("table %s has no column %s", table, name)
 		}
@@ -178,9 +187,23 @@ func (w *Writer) Table(table string, columns ...string) (*Table, error) {
 		c.bind(t.bld.Field(i))
 	}
 	t.set = make([]bool, len(columns))
-	t.insertSQL = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %%s", table, strings.Join(columns, ", "), strings.Join(columns, ", "))
+	t.targets, t.exprs = targets, append([]string(nil), targets...)
+	t.sql()
 	w.tables = append(w.tables, t)
 	return t, nil
+}
+
+// Derive inserts column target as the SQL expression expr over the batch's
+// columns: work that is cheap for DuckDB on a whole vector and costly per
+// row in Go, or the other way round.
+func (t *Table) Derive(target, expr string) {
+	t.targets = append(t.targets, target)
+	t.exprs = append(t.exprs, expr)
+	t.sql()
+}
+
+func (t *Table) sql() {
+	t.insertSQL = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %%s", t.name, strings.Join(t.targets, ", "), strings.Join(t.exprs, ", "))
 }
 
 func (w *Writer) columnTypes(table string) (map[string]string, error) {
@@ -338,6 +361,10 @@ func (w *Writer) Abort() {
 	}
 }
 
+// rowGroup is DuckDB's row group size: batches of exactly this many rows
+// are written as whole row groups, not merged again at commit.
+const rowGroup = 122880
+
 // Table accumulates rows for one database table.
 type Table struct {
 	w         *Writer
@@ -349,11 +376,13 @@ type Table struct {
 	n         int
 	batch     int
 	total     int64
+	targets   []string // table columns inserted
+	exprs     []string // the SELECT expression for each
 	insertSQL string
 	state     any // per-build insertion state
 }
 
-// SetBatch sets how many rows go to DuckDB at once (default 65536).
+// SetBatch sets how many rows go to DuckDB at once (default: a row group).
 func (t *Table) SetBatch(n int) { t.batch = n }
 
 // Rows is the number of rows appended to the table so far.
@@ -439,6 +468,17 @@ func (t *Table) Int(i int, v int64) {
 	default:
 		panic(fmt.Sprintf("ingest: %s.%s is %s, not a number", t.name, c.name, c.duck))
 	}
+	t.set[i] = true
+}
+
+// Uint sets an unsigned integer column.
+func (t *Table) Uint(i int, v uint64) {
+	c := t.cols[i]
+	if c.kind != kUint64 {
+		t.Int(i, int64(v))
+		return
+	}
+	c.u64.Append(v)
 	t.set[i] = true
 }
 

@@ -142,8 +142,8 @@ CREATE TABLE flow_logs (
     resource_id                VARCHAR,     -- resource the record is about, e.g. a NAT gateway (v10)
     encryption_status          INTEGER,     -- 0 not encrypted, 1 Nitro-encrypted, 2 in-app, 3 both (v10)
     extra                      MAP(VARCHAR, VARCHAR), -- fields this l4case does not know yet, by AWS name; never dropped
-    src_ip UHUGEINT GENERATED ALWAYS AS (ip_num(srcaddr)) VIRTUAL, -- numeric srcaddr for CIDR range tests
-    dst_ip UHUGEINT GENERATED ALWAYS AS (ip_num(dstaddr)) VIRTUAL  -- numeric dstaddr for CIDR range tests
+    src_ip                     UHUGEINT,    -- srcaddr as a number (IPv4 mapped into ::ffff:0:0/96): src_ip BETWEEN cidr_lo(c) AND cidr_hi(c)
+    dst_ip                     UHUGEINT     -- dstaddr as a number, likewise
 );
 
 -- table: flow-log subscriptions from describe-flow-logs: how header-less files are formatted.
@@ -248,7 +248,7 @@ CREATE TABLE drops (
     pod_namespace VARCHAR,    -- events: namespace of the pod the event was posted to
     pod_name     VARCHAR,     -- events: pod the event was posted to
     event_count  INTEGER,     -- events: how many times it repeated (x3)
-    fields       MAP(VARCHAR, VARCHAR) -- every KEY=VALUE of the line, as logged
+    fields       MAP(VARCHAR, VARCHAR) -- KEY=VALUE pairs without a column of their own (URGP, LEN_2 = TCP header, ICMP ID_2/SEQ, unknown keys)
 );
 
 -- table: elastic network interfaces (describe-network-interfaces).

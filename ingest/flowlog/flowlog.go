@@ -156,31 +156,64 @@ type parser struct {
 	null   []bool
 	extraK []string
 	extraV []string
-	colExt int
+	col    []int // table column of each format field
+	colExt int   // extra, or -1
+	colSrc int   // first of src_hi, src_lo, dst_hi, dst_lo, or -1
+	srcAt  int   // format position of srcaddr, or -1
+	dstAt  int
 }
 
 func newParser(w *ingest.Writer) (*parser, error) {
-	cols := []string{"evidence_id", "line"}
-	for _, f := range fields {
-		cols = append(cols, f.column)
-	}
-	cols = append(cols, "extra")
-	t, err := w.Records("flow_logs", cols...)
-	if err != nil {
-		return nil, err
-	}
-	return &parser{w: w, t: t, id: int64(w.Source().ID), colExt: len(cols) - 1}, nil
+	return &parser{w: w, id: int64(w.Source().ID)}, nil
 }
 
-func (p *parser) setFormat(f *Format) {
+// setFormat fixes the record layout and opens the table with just the
+// columns the format has: DuckDB's cost grows with every column inserted,
+// even all-NULL ones.
+func (p *parser) setFormat(f *Format) error {
 	p.f = f
 	p.ints = make([]int64, len(f.Names))
 	p.null = make([]bool, len(f.Names))
-	for _, u := range f.Unknown() {
-		if p.w != nil {
-			p.w.Note(fmt.Sprintf("field %s is not one l4case knows: kept in flow_logs.extra", u))
+	p.col = make([]int, len(f.Names))
+	p.colExt, p.colSrc, p.srcAt, p.dstAt = -1, -1, -1, -1
+	cols := []string{"evidence_id", "line"}
+	for j, k := range f.known {
+		if k < 0 {
+			continue
+		}
+		p.col[j] = len(cols)
+		cols = append(cols, fields[k].column)
+		switch fields[k].name {
+		case "srcaddr":
+			p.srcAt = j
+		case "dstaddr":
+			p.dstAt = j
 		}
 	}
+	if len(f.Unknown()) > 0 {
+		p.colExt = len(cols)
+		cols = append(cols, "extra")
+	}
+	if p.srcAt >= 0 && p.dstAt >= 0 {
+		p.colSrc = len(cols)
+		cols = append(cols, "src_hi:UBIGINT", "src_lo:UBIGINT", "dst_hi:UBIGINT", "dst_lo:UBIGINT")
+	}
+	if p.w == nil {
+		return nil // fuzzing: parse only
+	}
+	t, err := p.w.Records("flow_logs", cols...)
+	if err != nil {
+		return err
+	}
+	if p.colSrc >= 0 {
+		t.Derive("src_ip", "(src_hi::UHUGEINT << 64) + src_lo")
+		t.Derive("dst_ip", "(dst_hi::UHUGEINT << 64) + dst_lo")
+	}
+	p.t = t
+	for _, u := range f.Unknown() {
+		p.w.Note(fmt.Sprintf("field %s is not one l4case knows: kept in flow_logs.extra", u))
+	}
+	return nil
 }
 
 func (p *parser) text(ctx context.Context, src *ingest.Source, r io.Reader) (string, error) {
@@ -204,7 +237,9 @@ func (p *parser) text(ctx context.Context, src *ingest.Source, r io.Reader) (str
 		if first {
 			first = false
 			if f, ok := parseHeader(line); ok {
-				p.setFormat(f)
+				if err := p.setFormat(f); err != nil {
+					return "", err
+				}
 				continue
 			}
 			f, err := formatFor(src)
@@ -223,7 +258,9 @@ func (p *parser) text(ctx context.Context, src *ingest.Source, r io.Reader) (str
 				}
 				f = &Format{Names: f.Names, known: f.known, From: "default v2 (no header)"}
 			}
-			p.setFormat(f)
+			if err := p.setFormat(f); err != nil {
+				return "", err
+			}
 		}
 		if lr.Long {
 			p.w.Reject(n, "line", string(line), fmt.Sprintf("line longer than %d bytes", ingest.MaxLine))
@@ -309,7 +346,7 @@ func (p *parser) emit(n int64) {
 		if k < 0 || p.null[j] {
 			continue
 		}
-		col := 2 + k
+		col := p.col[j]
 		switch fields[k].typ {
 		case tStr:
 			t.Str(col, unsafeString(tok))
@@ -324,6 +361,17 @@ func (p *parser) emit(n int64) {
 	}
 	if len(p.extraK) > 0 {
 		t.Map(p.colExt, p.extraK, p.extraV)
+	}
+	if p.colSrc >= 0 {
+		for i, at := range []int{p.srcAt, p.dstAt} {
+			if p.null[at] {
+				continue
+			}
+			if hi, lo, ok := ingest.IPNumber(unsafeString(p.toks[at])); ok {
+				t.Uint(p.colSrc+2*i, hi)
+				t.Uint(p.colSrc+2*i+1, lo)
+			}
+		}
 	}
 	t.Row()
 }
@@ -358,7 +406,9 @@ func (p *parser) json(ctx context.Context, src *ingest.Source, r io.Reader) (str
 	if err != nil {
 		return "", err
 	}
-	p.setFormat(f)
+	if err := p.setFormat(f); err != nil {
+		return "", err
+	}
 	var n int64
 	for dec.More() {
 		n++

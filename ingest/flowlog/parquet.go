@@ -62,6 +62,12 @@ func importParquet(ctx context.Context, src *ingest.Source, w *ingest.Writer) (s
 			exprs = append(exprs, fmt.Sprintf("nullif(CAST(%s AS VARCHAR), '-')", q))
 		}
 	}
+	for i, name := range f.Names {
+		if name == "srcaddr" || name == "dstaddr" {
+			cols = append(cols, map[string]string{"srcaddr": "src_ip", "dstaddr": "dst_ip"}[name])
+			exprs = append(exprs, fmt.Sprintf(`ip_num(CAST("%s" AS VARCHAR))`, strings.ReplaceAll(names[i], `"`, `""`)))
+		}
+	}
 	if len(extra) > 0 {
 		cols = append(cols, "extra")
 		exprs = append(exprs, "MAP {"+strings.Join(extra, ", ")+"}")
