@@ -93,6 +93,7 @@ func TestUnrecognisedFileNamesEveryDetector(t *testing.T) {
 		t.Fatalf("err = %v", rep.Files[0].Err)
 	}
 	want := f + ": not a kind of evidence l4case knows:" +
+		"\n\tpcap: no pcap or pcapng magic number (starts with 63 61 6c 6c)" +
 		"\n\tec2: not a JSON object" +
 		"\n\toc: line 1 is not the header of oc get pods or oc get nodes" +
 		"\n\tflowlog: line 1 is neither a flow log header nor a version-2 record: 4 fields, version 2 has 14" +

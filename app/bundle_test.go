@@ -41,11 +41,11 @@ func TestGeneratedBundleAgreesWithTruth(t *testing.T) {
 			if f.Evidence.Rejected != 0 {
 				t.Errorf("%s: %d records rejected", f.Name, f.Evidence.Rejected)
 			}
-		} else if !strings.HasSuffix(f.Name, "truth.json") && !strings.HasSuffix(f.Name, ".pcap") {
+		} else if !strings.HasSuffix(f.Name, "truth.json") {
 			t.Errorf("%s skipped: %s", f.Name, f.Skipped)
 		}
 	}
-	if kinds["ec2"] != 5 || kinds["oc"] != 2 || kinds["opflex"] != 1 || kinds["flowlog"] != len(tr.FlowLogs.Files) || kinds["elblog"] != len(tr.ELBLogs.Files) {
+	if kinds["pcap"] != len(tr.Captures) || kinds["ec2"] != 5 || kinds["oc"] != 2 || kinds["opflex"] != 1 || kinds["flowlog"] != len(tr.FlowLogs.Files) || kinds["elblog"] != len(tr.ELBLogs.Files) {
 		t.Errorf("files by kind %v", kinds)
 	}
 	one := func(q string) string {
@@ -64,6 +64,8 @@ func TestGeneratedBundleAgreesWithTruth(t *testing.T) {
 		{`SELECT count(*) FROM network_acls`, fmt.Sprint(len(tr.Topology.NetworkACLs))},
 		{`SELECT count(*) FROM flow_log_configs`, "2"},
 		{`SELECT count(*) FROM nodes`, "6"},
+		{`SELECT count(*) FROM packet_data`, fmt.Sprint(packets(tr))},
+		{`SELECT count(DISTINCT node) FROM tcp_conversations`, "2"},
 		// The custom v5 file was read with its header: flow direction is there.
 		{`SELECT count(*) > 0 FROM flow_logs WHERE version = 5 AND flow_direction IN ('ingress', 'egress') AND tcp_flags IS NOT NULL`, "true"},
 		// The ELB ENIs are labelled with the load balancer's name.
@@ -98,4 +100,12 @@ func TestGeneratedBundleAgreesWithTruth(t *testing.T) {
 	if got := one(`SELECT count(DISTINCT dst) FROM drops WHERE table_name = 'Acc-SEC_GROUP_IN_TABLE' AND tcp_flags = 'SYN'`); got != "1" {
 		t.Errorf("drops go to %s destinations, want the one denied pod", got)
 	}
+}
+
+func packets(tr *gen.Truth) int64 {
+	var n int64
+	for _, c := range tr.Captures {
+		n += c.Packets
+	}
+	return n
 }

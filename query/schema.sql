@@ -377,10 +377,18 @@ CREATE TABLE capture_interfaces (
     description VARCHAR  -- interface description or comment
 );
 
--- table: dictionary of addresses seen in captures; packet_data refers to it by id.
+-- table: dictionary of the addresses of each capture; packet_data refers to it by id.
 CREATE TABLE addresses (
-    addr_id UINTEGER, -- id used by packet_data.src_id/dst_id
-    addr    VARCHAR   -- the address as text
+    evidence_id USMALLINT, -- capture (evidence.evidence_id)
+    addr_id     UINTEGER,  -- id used by packet_data.src_id/dst_id of that capture
+    addr        VARCHAR    -- the address as text
+);
+
+-- table: comments a pcapng capture carries (packet comments, section and interface comments).
+CREATE TABLE capture_comments (
+    evidence_id INTEGER, -- capture (evidence.evidence_id)
+    frame       UINTEGER, -- frame the comment is on; NULL for section and interface comments
+    comment     VARCHAR  -- the comment text
 );
 
 -- table: one row per captured frame; compact, so read it through the packets view.
@@ -390,7 +398,7 @@ CREATE TABLE packet_data (
     ts           TIMESTAMP_NS, -- capture time, UTC, nanoseconds
     ifindex      INTEGER,     -- interface index (SLL2, pcapng), NULL when the link type has none
     pkttype      UTINYINT,    -- Linux cooked packet type: 0 to us, 1 broadcast, 2 multicast, 3 other host, 4 outgoing
-    vlan         USMALLINT,   -- outermost 802.1Q VLAN id
+    vlan         USMALLINT,   -- 802.1Q VLAN id (the inner tag of QinQ)
     ip_version   UTINYINT,    -- 4 or 6; NULL when not IP
     src_id       UINTEGER,    -- source address (addresses.addr_id)
     dst_id       UINTEGER,    -- destination address (addresses.addr_id)
@@ -501,8 +509,8 @@ SELECT p.evidence_id, p.frame, p.ts, p.ifindex, p.pkttype,
        p.tcp_flags, p.seq, p.ack, p.win, p.payload_len, p.frame_len, p.cap_len, p.icmp_type, p.icmp_code,
        p.conv_id, p.truncated, p.decode_error
 FROM packet_data p
-LEFT JOIN addresses s ON s.addr_id = p.src_id
-LEFT JOIN addresses d ON d.addr_id = p.dst_id;
+LEFT JOIN addresses s ON s.evidence_id = p.evidence_id AND s.addr_id = p.src_id
+LEFT JOIN addresses d ON d.evidence_id = p.evidence_id AND d.addr_id = p.dst_id;
 
 -- endpoints: what every known address is, from the inventory (ENIs, nodes, pods).
 CREATE VIEW endpoints AS

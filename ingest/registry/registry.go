@@ -16,11 +16,13 @@ import (
 	"dev.l4case/l4case/ingest/flowlog"
 	"dev.l4case/l4case/ingest/inventory"
 	"dev.l4case/l4case/ingest/opflex"
+	"dev.l4case/l4case/ingest/pcap"
 )
 
 // All returns the importers in detection order.
 func All() []ingest.Importer {
 	return []ingest.Importer{
+		pcap.Importer{},
 		inventory.EC2{},
 		inventory.OC{},
 		flowlog.Importer{},
@@ -48,6 +50,8 @@ func Lookup(kind string) (ingest.Importer, error) {
 		return elblog.Importer{}, nil
 	case "opflex":
 		return opflex.Importer{}, nil
+	case "pcap":
+		return pcap.Importer{}, nil
 	case "ec2":
 		return inventory.EC2{}, nil
 	case "oc":
