@@ -151,6 +151,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		return nil, err
 	}
 	defer checkpointClose(context.Background(), db)
+	derive := false
 	for i, cd := range todo {
 		if ctx.Err() != nil {
 			r := FileResult{Name: cd.name, Kind: cd.imp.Kind(), Err: ctx.Err()}
@@ -161,6 +162,22 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		r := c.importOne(ctx, db, cd, i+1, len(todo), opts, rep)
 		report.Files = append(report.Files, r)
 		rep.Done(r)
+		if r.Evidence != nil && (r.Kind == "flowlog" || r.Kind == "ec2") {
+			derive = true
+		}
+	}
+	if derive && ctx.Err() == nil {
+		// The reject analysis pairs both directions of every flow: once per
+		// import rather than once per query.
+		start := time.Now()
+		stop := watch(rep, func() ImportStatus {
+			return ImportStatus{File: "(pairing flow log records into conversations)", Kind: "derive", Index: len(todo), Total: len(todo), Elapsed: time.Since(start)}
+		})
+		err := query.Derive(ctx, db)
+		stop()
+		if err != nil {
+			return report, err
+		}
 	}
 	return report, nil
 }
@@ -431,3 +448,4 @@ type nopReporter struct{}
 
 func (nopReporter) Status(ImportStatus) {}
 func (nopReporter) Done(FileResult)     {}
+

@@ -42,3 +42,68 @@ func (c *Case) Summary(ctx context.Context) ([]query.TableCount, error) {
 	}
 	return query.TableCounts(ctx, db)
 }
+
+// Views lists the saved views.
+func (c *Case) Views() []query.View { return query.Views() }
+
+// RunView runs a saved view with its parameters and returns one page.
+func (c *Case) RunView(ctx context.Context, name string, args map[string]string, offset, limit int) (*query.Page, error) {
+	sqlText, err := renderView(name, args)
+	if err != nil {
+		return nil, err
+	}
+	return c.Console(ctx, sqlText, offset, limit)
+}
+
+// ViewSQL is the SQL a view runs with these parameters (for export and the console).
+func (c *Case) ViewSQL(name string, args map[string]string) (string, error) {
+	return renderView(name, args)
+}
+
+func renderView(name string, args map[string]string) (string, error) {
+	v, err := query.LookupView(name)
+	if err != nil {
+		return "", err
+	}
+	return v.Render(args)
+}
+
+// VerdictCount is how many conversations got a verdict, with one reason.
+type VerdictCount struct {
+	Verdict string
+	Count   int64
+	Example string
+}
+
+// Diagnosis sums up nacl_sg_diagnosis.
+type Diagnosis struct {
+	Verdicts      []VerdictCount
+	SnapshotAfter bool // the EC2 snapshots postdate the flows
+}
+
+// DiagnosisSummary counts the diagnosis verdicts.
+func (c *Case) DiagnosisSummary(ctx context.Context, args map[string]string) (*Diagnosis, error) {
+	sqlText, err := renderView("nacl_sg_diagnosis", args)
+	if err != nil {
+		return nil, err
+	}
+	db, err := c.Reader()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := query.Run(ctx, db, `SELECT verdict, count(*), arg_min(coalesce(culprit, reason), first_time), bool_or(coalesce(snapshot_after_incident, false))
+		FROM (`+sqlText+`) GROUP BY verdict ORDER BY count(*) DESC, verdict`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	d := &Diagnosis{}
+	for rows.Next() {
+		v := rows.Values()
+		d.Verdicts = append(d.Verdicts, VerdictCount{Verdict: query.Text(v[0]), Count: v[1].(int64), Example: query.Text(v[2])})
+		if b, _ := v[3].(bool); b {
+			d.SnapshotAfter = true
+		}
+	}
+	return d, rows.Err()
+}

@@ -194,7 +194,7 @@ func (e *env) printQuery(ctx context.Context, dir, sqlText string, out output, l
 	if p.More {
 		fmt.Fprintf(e.stderr, "(first %d rows; use --limit N, or -o csv for all)\n", limit)
 	} else {
-		fmt.Fprintf(e.stderr, "(%d rows)\n", len(p.Rows))
+		fmt.Fprintf(e.stderr, "(%s)\n", plural(len(p.Rows), "row"))
 	}
 	return nil
 }
@@ -307,4 +307,12 @@ func (e *env) byteProgress(verb string) app.Progress {
 		}
 		fmt.Fprintf(e.stderr, "\r%s %5.1f%% %s/%s", verb, pct, app.SizeText(done), app.SizeText(total))
 	}
+}
+
+// plural says "1 row", "2 rows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,5 +118,49 @@ func TestNoDisplay(t *testing.T) {
 	want := "l4case: cannot open the GUI: no display (DISPLAY is not set). Use the command line instead: 'l4case --help'"
 	if code != 1 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestAnalysis runs the analysis commands a user reaches for first on the
+// AWS documentation's records: the rejected ICMP reply is the network ACL's.
+func TestAnalysis(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c")
+	run(t, "new", dir)
+	if _, stderr, code := run(t, "import", dir, flows+"aws-docs-v2-broken.log"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	stdout, _, code := run(t, "views")
+	if code != 0 || !strings.Contains(stdout, "nacl_sg_diagnosis") || !strings.Contains(stdout, "from timestamptz, to timestamptz, addr varchar, eni varchar, port integer") {
+		t.Errorf("views: %d\n%s", code, stdout)
+	}
+	stdout, stderr, code := run(t, "diagnose", dir, "--param", "verdict=nacl_outbound", "-o", "csv")
+	want := "nacl_outbound,,\"Inbound ACCEPT and the reply REJECTed outbound: security groups are stateful and would have let the reply out, so it is the network ACL.\",eni-1235b8ca123456789,icmp,203.0.113.12,0,172.31.16.139,0,inbound,ACCEPT,REJECT,8,2015-05-29T16:30:27.000000Z,2015-05-29T16:32:22.000000Z,,1:7 1:8\n"
+	if code != 0 || !strings.HasSuffix(stdout, want) || strings.Count(stdout, "\n") != 2 {
+		t.Errorf("diagnose: %d %s\n%s\nwant the row\n%s", code, stderr, stdout, want)
+	}
+	out := filepath.Join(t.TempDir(), "rejects.csv")
+	_, stderr, code = run(t, "export", dir, "--view", "rejects", "--param", "addr=203.0.113.0/24", "--out", out)
+	b, _ := os.ReadFile(out)
+	if code != 0 || stderr != "exported 1 row to "+out+"\n" ||
+		string(b) != "srcaddr,dstaddr,dstport,protocol,interface_id,src_is,dst_is,records,packets,bytes,first_time,last_time,reject_reason\n"+
+			"172.31.16.139,203.0.113.12,0,ICMP,eni-1235b8ca123456789,external,external,1,4,336,2015-05-29T16:31:34.000000Z,2015-05-29T16:32:22.000000Z,\n" {
+		t.Errorf("export: %d %s\n%s", code, stderr, b)
+	}
+	stdout, _, code = run(t, "export", dir, "--query", "SELECT line, action FROM flow_logs WHERE protocol = 1 ORDER BY line", "--out", "-", "-o", "json")
+	if code != 0 || stdout != "{\"line\":7,\"action\":\"ACCEPT\"}\n{\"line\":8,\"action\":\"REJECT\"}\n" {
+		t.Errorf("export json: %d %q", code, stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"view", dir, "nosuch"}, `l4case: no view "nosuch"`},
+		{[]string{"view", dir, "rejects", "--param", "port=http"}, `l4case: parameter port: "http" is not an integer`},
+		{[]string{"view", dir, "rejects", "--param", "colour=red"}, `l4case: view rejects has no parameter "colour"`},
+		{[]string{"export", dir, "--view", "rejects"}, "l4case: export needs --out FILE and one of --view NAME or --query SQL"},
+	} {
+		if _, stderr, code := run(t, c.args...); code != 2 || !strings.HasPrefix(stderr, c.msg) {
+			t.Errorf("%v: %d %q, want 2 %q", c.args, code, stderr, c.msg)
+		}
 	}
 }

@@ -260,6 +260,7 @@ func (g *generator) sgBlock(t time.Time) {
 	f.Rule = fmt.Sprintf("security group %s (worker) has no inbound rule for tcp/%d", w.sgWorker, httpsNode)
 	f.Ports = appendUnique(f.Ports, httpsNode)
 	f.Flows = append(f.Flows, src.String()+">"+dst.String())
+	f.Clients = append(f.Clients, client.String())
 	f.Count++
 }
 

@@ -95,6 +95,7 @@ type TruthFault struct {
 	Flows    []string `json:"flows,omitempty"` // "src:port>dst:port" on ENI, each a rejected (or unanswered) conversation
 	Rule     string   `json:"rule,omitempty"`  // the rule responsible, in words
 	Requests []string `json:"requests,omitempty"`
+	Clients  []string `json:"clients,omitempty"` // client ip:port at the load balancer, when the fault has one
 	Count    int      `json:"count"`
 }
 

@@ -3,10 +3,13 @@ package query
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -96,7 +99,10 @@ func Console(ctx context.Context, db *sql.DB, sqlText string, offset, limit int)
 	}
 	rows, err := Run(ctx, db, q)
 	if err != nil {
-		return nil, err
+		if paged {
+			return nil, sqlError(err, 1)
+		}
+		return nil, sqlError(err, 0)
 	}
 	defer rows.Close()
 	p := &Page{Columns: rows.Columns(), Types: rows.Types(), Offset: offset}
@@ -113,9 +119,48 @@ func Console(ctx context.Context, db *sql.DB, sqlText string, offset, limit int)
 		p.Rows = append(p.Rows, append([]any(nil), rows.Values()...))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, sqlError(err, 0)
 	}
 	return p, ctx.Err()
+}
+
+// SQLError is DuckDB's error for a statement, with its position in the
+// text the user wrote (not in the wrapper l4case put around it).
+type SQLError struct {
+	Line   int // 1-based line of the error in the user's SQL; 0 when DuckDB gave none
+	Column int // 1-based column, 0 when unknown (DuckDB elides long lines)
+	Msg    string
+	Err    error
+}
+
+func (e *SQLError) Error() string { return e.Msg }
+func (e *SQLError) Unwrap() error { return e.Err }
+
+var lineRE = regexp.MustCompile(`(?m)^LINE (\d+): (.*)\n( *)\^`)
+
+// sqlError locates err in the user's SQL. shift is how many lines l4case
+// prepended; DuckDB prints "LINE n: <text>" and a caret under the error.
+func sqlError(err error, shift int) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	msg := err.Error()
+	m := lineRE.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return &SQLError{Msg: msg, Err: err}
+	}
+	line, _ := strconv.Atoi(msg[m[2]:m[3]])
+	line -= shift
+	prefix := fmt.Sprintf("LINE %d: ", line)
+	e := &SQLError{Line: line, Err: err}
+	text := msg[m[4]:m[5]]
+	// The caret's indent counts DuckDB's "LINE n: " prefix.
+	caret := (m[7] - m[6]) - len(fmt.Sprintf("LINE %s: ", msg[m[2]:m[3]]))
+	if !strings.HasPrefix(text, "...") && caret >= 0 {
+		e.Column = caret + 1
+	}
+	e.Msg = msg[:m[0]] + prefix + text + "\n" + strings.Repeat(" ", max(0, caret)+len(prefix)) + "^" + msg[m[1]:]
+	return e
 }
 
 // selectLike reports whether sqlText is exactly one statement that DuckDB
@@ -173,34 +218,35 @@ func Export(ctx context.Context, dbPath, sqlText, out string, format ExportForma
 	if !selectLike(ctx, db, body) {
 		return 0, fmt.Errorf("export takes one SELECT statement")
 	}
-	body, err = rfc3339Projection(ctx, db, body)
+	body, shift, err := rfc3339Projection(ctx, db, body)
 	if err != nil {
 		return 0, err
 	}
-	opts := "FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ', DATEFORMAT '%Y-%m-%d'"
+	opts := "FORMAT csv, HEADER true, USE_TMP_FILE false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ', DATEFORMAT '%Y-%m-%d'"
 	if format == JSON {
-		opts = "FORMAT json, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ', DATEFORMAT '%Y-%m-%d'"
+		opts = "FORMAT json, USE_TMP_FILE false, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ', DATEFORMAT '%Y-%m-%d'"
 	}
 	res, err := db.ExecContext(ctx, fmt.Sprintf("COPY (\n%s\n) TO %s (%s)", body, quoteSQL(out), opts))
 	if err != nil {
-		return 0, err
+		return 0, sqlError(err, shift+1)
 	}
 	return res.RowsAffected()
 }
 
 // rfc3339Projection wraps q so that nanosecond timestamps print as RFC 3339
 // too (COPY's TIMESTAMPFORMAT stops at microseconds).
-func rfc3339Projection(ctx context.Context, db *sql.DB, q string) (string, error) {
+// It also says how many lines it put before q.
+func rfc3339Projection(ctx context.Context, db *sql.DB, q string) (string, int, error) {
 	rows, err := Run(ctx, db, fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT 0", q))
 	if err != nil {
-		return "", err
+		return "", 0, sqlError(err, 1)
 	}
 	rows.Close()
 	seen := map[string]bool{}
 	var repl []string
 	for i, c := range rows.Columns() {
 		if seen[c] {
-			return q, nil // duplicate names cannot be replaced by name
+			return q, 0, nil // duplicate names cannot be replaced by name
 		}
 		seen[c] = true
 		if rows.Types()[i] == "TIMESTAMP_NS" {
@@ -209,9 +255,9 @@ func rfc3339Projection(ctx context.Context, db *sql.DB, q string) (string, error
 		}
 	}
 	if len(repl) == 0 {
-		return q, nil
+		return q, 0, nil
 	}
-	return fmt.Sprintf("SELECT * REPLACE (%s) FROM (\n%s\n)", strings.Join(repl, ", "), q), nil
+	return fmt.Sprintf("SELECT * REPLACE (%s) FROM (\n%s\n)", strings.Join(repl, ", "), q), 1, nil
 }
 
 // ExportTo is Export to a stream (stdout, a pipe): DuckDB writes into a

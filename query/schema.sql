@@ -501,6 +501,48 @@ CREATE TABLE proxy_headers (
     vpce_id     VARCHAR      -- AWS TLV 0xEA: VPC endpoint id, when present
 );
 
+-- table: which flow log l4case analyses for each network interface, derived after each import. Several flow logs may watch one ENI (the default format and a custom one); their records describe the same packets, so the views read one of them per ENI: the richest format, then the most records.
+CREATE TABLE flow_log_sources (
+    interface_id   VARCHAR,     -- ENI the records are from ('' for records without interface-id)
+    flow_log_id    VARCHAR,     -- fl-... id from the file name, or evidence:N when the name has none
+    version        INTEGER,     -- highest record version of that flow log on that ENI
+    records        BIGINT,      -- its records on that ENI
+    first_time     TIMESTAMPTZ, -- earliest record start
+    last_time      TIMESTAMPTZ, -- latest record end
+    chosen         BOOLEAN,     -- whether the views read this flow log for this ENI
+    evidence_ids   INTEGER[]    -- the evidence files holding those records
+);
+
+-- table: flow log records paired into conversations: both directions of a 5-tuple on one ENI, derived after each import.
+CREATE TABLE flow_conversations (
+    interface_id   VARCHAR,     -- ENI the records are from
+    protocol       INTEGER,     -- IANA protocol number
+    local_addr     VARCHAR,     -- the ENI's address in the conversation
+    local_port     INTEGER,     -- the ENI's port
+    remote_addr    VARCHAR,     -- the other end
+    remote_port    INTEGER,     -- the other end's port
+    first_time     TIMESTAMPTZ, -- earliest record start
+    last_time      TIMESTAMPTZ, -- latest record end
+    in_action      VARCHAR,     -- remote -> local: ACCEPT, REJECT (if any record was), or NULL when no record that way
+    out_action     VARCHAR,     -- local -> remote, likewise
+    in_packets     BIGINT,      -- packets remote -> local
+    in_bytes       BIGINT,      -- bytes remote -> local
+    out_packets    BIGINT,      -- packets local -> remote
+    out_bytes      BIGINT,      -- bytes local -> remote
+    in_first       TIMESTAMPTZ, -- first record remote -> local
+    out_first      TIMESTAMPTZ, -- first record local -> remote
+    initiated      VARCHAR,     -- inbound or outbound: which direction has the earlier record
+    reject_reason  VARCHAR,     -- reject-reason of the records (v8+), e.g. BPA
+    eni_from       VARCHAR,     -- how the ENI's address was known: snapshot (enis) or records (the address on most of them)
+    records        VARCHAR[]    -- the flow log records, as evidence_id:line
+);
+
+-- flows: the flow log records the views analyse, one flow log per ENI (see flow_log_sources).
+CREATE VIEW flows AS
+SELECT f.* FROM flow_logs f
+SEMI JOIN (SELECT interface_id, unnest(evidence_ids) AS evidence_id FROM flow_log_sources WHERE chosen) s
+  ON s.evidence_id = f.evidence_id AND s.interface_id = coalesce(f.interface_id, '');
+
 -- packets: packet_data with addresses spelled out.
 CREATE VIEW packets AS
 SELECT p.evidence_id, p.frame, p.ts, p.ifindex, p.pkttype,

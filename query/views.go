@@ -1,0 +1,223 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed views/*.sql
+var viewFiles embed.FS
+
+//go:embed derive.sql
+var deriveSQL string
+
+// View is a saved query: one .sql file in query/views whose header names it.
+type View struct {
+	Name        string
+	Title       string
+	Description string
+	Params      []Param
+	SQL         string // the body, with $param placeholders
+}
+
+// Param is a view parameter; a parameter not given is NULL, which a view
+// reads as "no filter" (or its documented default).
+type Param struct {
+	Name string
+	Type string // VARCHAR, INTEGER, DOUBLE, BOOLEAN, TIMESTAMPTZ
+	Doc  string
+}
+
+var (
+	headerRE = regexp.MustCompile(`^-- (name|title|description): (.*)$`)
+	paramRE  = regexp.MustCompile(`^-- param: ([a-z_]+) (VARCHAR|INTEGER|DOUBLE|BOOLEAN|TIMESTAMPTZ) -- (.*)$`)
+	placeRE  = regexp.MustCompile(`\$([a-z_]+)\b`)
+)
+
+var views = mustLoadViews()
+
+func mustLoadViews() []View {
+	vs, err := loadViews()
+	if err != nil {
+		panic(err) // a malformed view file is a build defect; TestViewsParse names it
+	}
+	return vs
+}
+
+func loadViews() ([]View, error) {
+	entries, err := viewFiles.ReadDir("views")
+	if err != nil {
+		return nil, err
+	}
+	var out []View
+	for _, e := range entries {
+		b, err := viewFiles.ReadFile(path.Join("views", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		v, err := parseView(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("query/views/%s: %w", e.Name(), err)
+		}
+		if v.Name+".sql" != e.Name() {
+			return nil, fmt.Errorf("query/views/%s: name %q does not match the file", e.Name(), v.Name)
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func parseView(text string) (View, error) {
+	var v View
+	var body []string
+	inHeader := true
+	for _, line := range strings.Split(text, "\n") {
+		if inHeader {
+			if m := headerRE.FindStringSubmatch(line); m != nil {
+				switch m[1] {
+				case "name":
+					v.Name = m[2]
+				case "title":
+					v.Title = m[2]
+				case "description":
+					v.Description = m[2]
+				}
+				continue
+			}
+			if m := paramRE.FindStringSubmatch(line); m != nil {
+				v.Params = append(v.Params, Param{Name: m[1], Type: m[2], Doc: m[3]})
+				continue
+			}
+			if strings.HasPrefix(line, "-- ") {
+				return v, fmt.Errorf("header line %q is not name, title, description or param", line)
+			}
+			inHeader = false
+		}
+		body = append(body, line)
+	}
+	v.SQL = strings.TrimSpace(strings.Join(body, "\n"))
+	if v.Name == "" || v.Title == "" || v.Description == "" || v.SQL == "" {
+		return v, fmt.Errorf("needs name, title, description and a query")
+	}
+	known := map[string]bool{}
+	for _, p := range v.Params {
+		known[p.Name] = true
+	}
+	for _, m := range placeRE.FindAllStringSubmatch(v.SQL, -1) {
+		if !known[m[1]] {
+			return v, fmt.Errorf("$%s is not a declared param", m[1])
+		}
+	}
+	return v, nil
+}
+
+// Views lists the saved views.
+func Views() []View { return append([]View(nil), views...) }
+
+// LookupView finds a view by name.
+func LookupView(name string) (View, error) {
+	for _, v := range views {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	var names []string
+	for _, v := range views {
+		names = append(names, v.Name)
+	}
+	return View{}, fmt.Errorf("no view %q (views: %s)", name, strings.Join(names, ", "))
+}
+
+// Render returns the view's SQL with its parameters as typed literals.
+// Values are checked against the parameter's type; a parameter not given
+// is NULL.
+func (v View) Render(args map[string]string) (string, error) {
+	types := map[string]string{}
+	for _, p := range v.Params {
+		types[p.Name] = p.Type
+	}
+	for k := range args {
+		if _, ok := types[k]; !ok {
+			var names []string
+			for _, p := range v.Params {
+				names = append(names, p.Name)
+			}
+			return "", fmt.Errorf("view %s has no parameter %q (it takes: %s)", v.Name, k, strings.Join(names, ", "))
+		}
+	}
+	lits := map[string]string{}
+	for name, typ := range types {
+		val, ok := args[name]
+		if !ok || val == "" {
+			lits[name] = "NULL::" + typ
+			continue
+		}
+		lit, err := literal(typ, val)
+		if err != nil {
+			return "", fmt.Errorf("parameter %s: %w", name, err)
+		}
+		lits[name] = lit
+	}
+	return placeRE.ReplaceAllStringFunc(v.SQL, func(s string) string { return lits[s[1:]] }), nil
+}
+
+func literal(typ, val string) (string, error) {
+	switch typ {
+	case "VARCHAR":
+		return quoteSQL(val), nil
+	case "INTEGER":
+		n, err := strconv.ParseInt(val, 10, 32)
+		if err != nil {
+			return "", fmt.Errorf("%q is not an integer", val)
+		}
+		return strconv.FormatInt(n, 10), nil
+	case "DOUBLE":
+		f, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return "", fmt.Errorf("%q is not a number", val)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64) + "::DOUBLE", nil
+	case "BOOLEAN":
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return "", fmt.Errorf("%q is not true or false", val)
+		}
+		return strconv.FormatBool(b), nil
+	case "TIMESTAMPTZ":
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+			if t, err := time.Parse(layout, val); err == nil {
+				return "TIMESTAMPTZ '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "+00'", nil
+			}
+		}
+		return "", fmt.Errorf("%q is not a time (RFC 3339, or 2006-01-02 15:04:05 in UTC)", val)
+	}
+	return "", fmt.Errorf("unknown type %s", typ)
+}
+
+// Derive rebuilds the tables computed from the evidence (flow_conversations)
+// on a writer connection.
+func Derive(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, deriveSQL); err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return fmt.Errorf("deriving flow_conversations: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}

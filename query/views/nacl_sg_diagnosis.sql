@@ -1,0 +1,164 @@
+-- name: nacl_sg_diagnosis
+-- title: Why was it rejected? NACL or security group
+-- description: Every rejected or unanswered conversation on an ENI with a verdict, the culprit rule when the EC2 snapshots name it, the reasoning in one sentence, and the flow log records behind it.
+-- param: eni VARCHAR -- network interface id
+-- param: verdict VARCHAR -- only this verdict (sg_inbound, nacl_outbound, not_listening, ...)
+-- param: addr VARCHAR -- an address or CIDR on either side
+WITH patterns AS (
+    -- The pattern of the two directions (seed: AWS's NACL/SG troubleshooting diagram).
+    SELECT row_number() OVER (ORDER BY c.first_time, c.interface_id, c.remote_addr, c.remote_port, c.local_port) AS id, c.*,
+        CASE
+            WHEN c.reject_reason = 'BPA' THEN 'bpa'
+            WHEN c.initiated = 'inbound' AND c.in_action = 'REJECT' THEN 'inbound_blocked'
+            WHEN c.initiated = 'inbound' AND c.in_action = 'ACCEPT' AND c.out_action = 'REJECT' THEN 'reply_blocked_out'
+            WHEN c.initiated = 'outbound' AND c.out_action = 'REJECT' THEN 'outbound_blocked'
+            WHEN c.initiated = 'outbound' AND c.out_action = 'ACCEPT' AND c.in_action = 'REJECT' THEN 'reply_blocked_in'
+            WHEN c.protocol = 6 AND c.initiated = 'inbound' AND c.in_action = 'ACCEPT' AND c.out_action IS NULL THEN 'no_reply'
+            WHEN c.protocol = 6 AND c.initiated = 'outbound' AND c.out_action = 'ACCEPT' AND c.in_action IS NULL THEN 'no_reply'
+        END AS pattern
+    FROM flow_conversations c
+    WHERE ($eni IS NULL OR c.interface_id = $eni)
+      AND ($addr IS NULL OR in_cidr(c.local_addr, $addr) OR in_cidr(c.remote_addr, $addr))
+),
+peer AS (
+    -- The same 5-tuple seen from the other end's ENI, when the case has it.
+    SELECT p.id, any_value(o.interface_id) AS peer_eni
+    FROM patterns p
+    JOIN flow_conversations o ON o.interface_id <> p.interface_id AND o.protocol = p.protocol
+     AND o.local_addr = p.remote_addr AND o.local_port = p.remote_port
+     AND o.remote_addr = p.local_addr AND o.remote_port = p.local_port
+     AND CASE p.initiated WHEN 'outbound' THEN o.in_action ELSE o.out_action END = 'REJECT'
+     AND o.first_time <= p.last_time + INTERVAL 120 SECOND AND o.last_time >= p.first_time - INTERVAL 120 SECOND
+    WHERE p.pattern = 'no_reply'
+    GROUP BY p.id
+),
+d AS (
+    SELECT patterns.*, peer.peer_eni,
+        -- The packet the network ACL stopped (or would have): its direction and destination port.
+        pattern IN ('reply_blocked_out', 'outbound_blocked') AS blocked_egress,
+        CASE WHEN pattern IN ('inbound_blocked', 'reply_blocked_in') THEN local_port ELSE remote_port END AS blocked_port,
+        -- The packet that opened the conversation, which the security groups judge.
+        CASE initiated WHEN 'inbound' THEN local_port ELSE remote_port END AS service_port
+    FROM patterns LEFT JOIN peer ON peer.id = patterns.id
+    WHERE pattern IS NOT NULL
+),
+eni AS (SELECT DISTINCT network_interface_id, subnet_id, security_group_ids FROM enis),
+acl AS (SELECT DISTINCT network_acl_id, unnest(subnet_ids) AS subnet_id FROM network_acls),
+entries AS (SELECT DISTINCT network_acl_id, rule_number, egress, protocol, protocol_num, rule_action, cidr, port_from, port_to FROM nacl_entries),
+nacl AS (
+    -- Network ACL entries in rule-number order, first match wins (the * rule denies the rest).
+    SELECT d.id, min(x.rule_number) AS rule_number, arg_min(x.rule_action, x.rule_number) AS rule_action,
+           arg_min(x.network_acl_id, x.rule_number) AS acl_id, arg_min(x.cidr, x.rule_number) AS rule_cidr,
+           arg_min(x.protocol, x.rule_number) AS rule_protocol,
+           arg_min(x.port_from, x.rule_number) AS rule_from, arg_min(x.port_to, x.rule_number) AS rule_to
+    FROM d
+    JOIN eni n ON n.network_interface_id = d.interface_id
+    JOIN acl a ON a.subnet_id = n.subnet_id
+    JOIN entries x ON x.network_acl_id = a.network_acl_id AND x.egress = d.blocked_egress
+     AND (x.protocol_num IS NULL OR x.protocol_num = d.protocol)
+     AND (x.port_from IS NULL OR d.protocol NOT IN (6, 17) OR d.blocked_port BETWEEN x.port_from AND x.port_to)
+     AND in_cidr(d.remote_addr, x.cidr)
+    GROUP BY d.id
+),
+groups AS (
+    SELECT d.id, list_sort(list_distinct(flatten(list(n.security_group_ids)))) AS groups
+    FROM d JOIN eni n ON n.network_interface_id = d.interface_id
+    GROUP BY d.id
+),
+remote_groups AS (
+    SELECT DISTINCT ip, unnest(security_group_ids) AS group_id
+    FROM (SELECT unnest(private_ips) AS ip, security_group_ids FROM enis)
+),
+sg AS (
+    -- Security groups: a union of allow rules, stateful (the reply follows the request).
+    SELECT d.id, count(*) AS allowing
+    FROM d
+    JOIN (SELECT DISTINCT network_interface_id, unnest(security_group_ids) AS group_id FROM enis) g ON g.network_interface_id = d.interface_id
+    JOIN sg_rules r ON r.group_id = g.group_id
+     AND r.direction = CASE d.initiated WHEN 'inbound' THEN 'ingress' ELSE 'egress' END
+     AND (r.protocol IS NULL OR r.protocol = d.protocol)
+     AND (r.from_port IS NULL OR r.from_port = -1 OR d.protocol NOT IN (6, 17) OR d.service_port BETWEEN r.from_port AND r.to_port)
+    LEFT JOIN remote_groups rg ON rg.ip = d.remote_addr
+    WHERE (r.cidr IS NOT NULL AND in_cidr(d.remote_addr, r.cidr)) OR r.referenced_group_id = rg.group_id
+    GROUP BY d.id
+),
+judged AS (
+    SELECT d.*, n.rule_number, n.rule_action, n.acl_id, n.rule_cidr, n.rule_protocol, n.rule_from, n.rule_to,
+           g.groups, coalesce(s.allowing, 0) AS sg_allowing,
+           lower(ip_proto_name(d.protocol)) AS proto,
+           CASE WHEN n.rule_number IS NULL THEN NULL ELSE
+               'network ACL ' || n.acl_id || ' rule ' || CASE WHEN n.rule_number = 32767 THEN '*' ELSE n.rule_number::VARCHAR END ||
+               ' (' || CASE WHEN d.blocked_egress THEN 'outbound' ELSE 'inbound' END || ', ' || n.rule_action || ' ' ||
+               CASE n.rule_protocol WHEN '-1' THEN 'all' WHEN '6' THEN 'tcp' WHEN '17' THEN 'udp' WHEN '1' THEN 'icmp' ELSE 'protocol ' || n.rule_protocol END ||
+               CASE WHEN n.rule_from IS NULL THEN '' WHEN n.rule_from = n.rule_to THEN ' ' || n.rule_from ELSE ' ' || n.rule_from || '-' || n.rule_to END ||
+               CASE WHEN d.blocked_egress THEN ' to ' ELSE ' from ' END || n.rule_cidr || ')'
+           END AS nacl_text
+    FROM d
+    LEFT JOIN nacl n ON n.id = d.id
+    LEFT JOIN groups g ON g.id = d.id
+    LEFT JOIN sg s ON s.id = d.id
+),
+verdicts AS (
+    SELECT *,
+        CASE pattern
+            WHEN 'bpa' THEN 'vpc_block_public_access'
+            WHEN 'inbound_blocked' THEN CASE
+                WHEN rule_action = 'deny' THEN 'nacl_inbound'
+                WHEN groups IS NULL THEN 'sg_or_nacl_inbound'
+                WHEN sg_allowing = 0 THEN 'sg_inbound'
+                ELSE 'unexplained' END
+            WHEN 'outbound_blocked' THEN CASE
+                WHEN rule_action = 'deny' THEN 'nacl_outbound'
+                WHEN groups IS NULL THEN 'sg_or_nacl_outbound'
+                WHEN sg_allowing = 0 THEN 'sg_outbound'
+                ELSE 'unexplained' END
+            WHEN 'reply_blocked_out' THEN 'nacl_outbound'
+            WHEN 'reply_blocked_in' THEN 'nacl_inbound'
+            WHEN 'no_reply' THEN CASE WHEN peer_eni IS NOT NULL THEN 'blocked_at_peer' ELSE 'not_listening' END
+        END AS verdict
+    FROM judged
+),
+snapshot AS (
+    SELECT max(source_mtime) AS taken FROM evidence WHERE kind = 'ec2'
+)
+SELECT v.verdict,
+    CASE
+        WHEN v.verdict IN ('nacl_inbound', 'nacl_outbound') AND v.rule_action = 'deny' THEN v.nacl_text
+        WHEN v.verdict = 'blocked_at_peer' THEN v.peer_eni || ' REJECTed it ' || CASE v.initiated WHEN 'outbound' THEN 'inbound' ELSE 'outbound' END
+        WHEN v.verdict IN ('sg_inbound', 'sg_outbound') THEN
+            'security group ' || array_to_string(v.groups, ', ') || ' of ' || v.interface_id || ' has no ' ||
+            CASE v.initiated WHEN 'inbound' THEN 'inbound' ELSE 'outbound' END || ' rule for ' || v.proto || '/' || v.service_port ||
+            CASE v.initiated WHEN 'inbound' THEN ' from ' ELSE ' to ' END || v.remote_addr
+    END AS culprit,
+    CASE v.pattern
+        WHEN 'bpa' THEN 'reject-reason BPA: VPC Block Public Access refused it, not a security group or network ACL.'
+        WHEN 'inbound_blocked' THEN 'A single inbound REJECT: blocked on the way in, by the security group or the network ACL. ' || CASE v.verdict
+            WHEN 'nacl_inbound' THEN 'The network ACL denies it first: ' || v.nacl_text || '.'
+            WHEN 'sg_inbound' THEN 'The network ACL allows it' || coalesce(' (rule ' || v.rule_number || ')', '') || ', and no rule of the security groups does: it is the security group.'
+            WHEN 'unexplained' THEN 'The snapshot''s rules allow it: they may have changed since the incident.'
+            ELSE 'No EC2 snapshot of this interface to tell which.' END
+        WHEN 'outbound_blocked' THEN 'An outbound REJECT of a request: blocked on the way out, by the security group or the network ACL. ' || CASE v.verdict
+            WHEN 'nacl_outbound' THEN 'The network ACL denies it first: ' || v.nacl_text || '.'
+            WHEN 'sg_outbound' THEN 'The network ACL allows it' || coalesce(' (rule ' || v.rule_number || ')', '') || ', and no outbound rule of the security groups does: it is the security group.'
+            WHEN 'unexplained' THEN 'The snapshot''s rules allow it: they may have changed since the incident.'
+            ELSE 'No EC2 snapshot of this interface to tell which.' END
+        WHEN 'reply_blocked_out' THEN 'Inbound ACCEPT and the reply REJECTed outbound: security groups are stateful and would have let the reply out, so it is the network ACL' ||
+            CASE WHEN v.rule_action = 'deny' THEN ': ' || v.nacl_text || '.' WHEN v.rule_action = 'allow' THEN ' (the snapshot''s ' || v.nacl_text || ' allows it: rules may have changed since).' ELSE '.' END
+        WHEN 'reply_blocked_in' THEN 'Outbound ACCEPT and the reply REJECTed inbound: security groups are stateful and would have let the reply in, so it is the network ACL' ||
+            CASE WHEN v.rule_action = 'deny' THEN ': ' || v.nacl_text || '.' WHEN v.rule_action = 'allow' THEN ' (the snapshot''s ' || v.nacl_text || ' allows it: rules may have changed since).' ELSE '.' END
+        WHEN 'no_reply' THEN CASE WHEN v.peer_eni IS NOT NULL THEN
+            'ACCEPTed here with no flow back, and the other end''s interface ' || v.peer_eni || ' REJECTed it: see that interface''s verdict.'
+            ELSE 'ACCEPTed with no flow back on the same interface: not a filter; nothing is listening on or answering ' ||
+            v.proto || '/' || v.service_port || ' at ' || CASE v.initiated WHEN 'inbound' THEN v.local_addr ELSE v.remote_addr END || '.' END
+    END AS reason,
+    v.interface_id, v.proto AS protocol,
+    CASE v.initiated WHEN 'inbound' THEN v.remote_addr ELSE v.local_addr END AS client,
+    CASE v.initiated WHEN 'inbound' THEN v.remote_port ELSE v.local_port END AS client_port,
+    CASE v.initiated WHEN 'inbound' THEN v.local_addr ELSE v.remote_addr END AS server,
+    v.service_port AS server_port, v.initiated, v.in_action, v.out_action,
+    coalesce(v.in_packets, 0) + coalesce(v.out_packets, 0) AS packets, v.first_time, v.last_time,
+    (SELECT taken FROM snapshot) > v.last_time AS snapshot_after_incident,
+    array_to_string(v.records, ' ') AS records
+FROM verdicts v
+WHERE $verdict IS NULL OR v.verdict = $verdict
+ORDER BY v.first_time, v.interface_id, client, client_port
