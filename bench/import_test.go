@@ -63,10 +63,22 @@ func file(b testing.TB, name string, header string, line func(r *rand.Rand, i in
 	return p
 }
 
+// extra are more temporary folders to remove at the end (guarded by files).
+var extra []string
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if files.dir != "" {
 		os.RemoveAll(files.dir)
+	}
+	for _, d := range extra {
+		filepath.Walk(d, func(p string, fi os.FileInfo, err error) error {
+			if err == nil {
+				os.Chmod(p, 0o755) // evidence copies are read-only
+			}
+			return nil
+		})
+		os.RemoveAll(d)
 	}
 	os.Exit(code)
 }

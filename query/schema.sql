@@ -48,6 +48,9 @@ CREATE MACRO cidr_hi(c) AS
 -- in_cidr: whether address a (text) lies in CIDR block c (text), for IPv4 and IPv6.
 CREATE MACRO ip_in_block(n, base, h) AS n IS NOT NULL AND base IS NOT NULL AND ip_block(n, h) = ip_block(base, h);
 CREATE MACRO in_cidr(a, c) AS ip_in_block(ip_num(a), ip_num(split_part(c, '/', 1)), cidr_host_bits(c));
+-- record_refs: flow_conversations.records as text, "evidence:line" in order, space separated.
+CREATE MACRO record_refs(l) AS
+    array_to_string(list_transform(list_sort(l), lambda x: (x // 1099511627776)::VARCHAR || ':' || (x % 1099511627776)::VARCHAR), ' ');
 -- ip_proto_name: IANA protocol number to the name tshark and the AWS console show.
 CREATE MACRO ip_proto_name(p) AS
     CASE p WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 58 THEN 'ICMPv6'
@@ -515,12 +518,18 @@ CREATE TABLE flow_log_sources (
 
 -- table: flow log records paired into conversations: both directions of a 5-tuple on one ENI, derived after each import.
 CREATE TABLE flow_conversations (
+    conv_id        BIGINT,      -- the smallest of its record references (see records): unique, and stable when the table is derived again
     interface_id   VARCHAR,     -- ENI the records are from
     protocol       INTEGER,     -- IANA protocol number
     local_addr     VARCHAR,     -- the ENI's address in the conversation
     local_port     INTEGER,     -- the ENI's port
     remote_addr    VARCHAR,     -- the other end
     remote_port    INTEGER,     -- the other end's port
+    remote_ip      UHUGEINT,    -- remote_addr as a number (see ip_num), for CIDR tests against rules
+    client_addr    VARCHAR,     -- the end that opened it (remote when initiated inbound, local when outbound)
+    client_port    INTEGER,     -- its port
+    server_addr    VARCHAR,     -- the end it was opened to
+    server_port    INTEGER,     -- the service port
     first_time     TIMESTAMPTZ, -- earliest record start
     last_time      TIMESTAMPTZ, -- latest record end
     in_action      VARCHAR,     -- remote -> local: ACCEPT, REJECT (if any record was), or NULL when no record that way
@@ -534,7 +543,10 @@ CREATE TABLE flow_conversations (
     initiated      VARCHAR,     -- inbound or outbound: which direction has the earlier record
     reject_reason  VARCHAR,     -- reject-reason of the records (v8+), e.g. BPA
     eni_from       VARCHAR,     -- how the ENI's address was known: snapshot (enis) or records (the address on most of them)
-    records        VARCHAR[]    -- the flow log records, as evidence_id:line
+    pattern        VARCHAR,     -- AWS's troubleshooting pattern: inbound_blocked, reply_blocked_out, outbound_blocked, reply_blocked_in, no_reply (TCP), bpa; NULL when answered
+    peer           VARCHAR,     -- for a pattern: what the other end's ENIs logged for the same 5-tuple, e.g. "eni-... rejected it inbound"
+    peer_eni       VARCHAR,     -- for no_reply: the other end's ENI that REJECTed the packet this one let through
+    records        BIGINT[]     -- the flow log records as evidence_id * 2^40 + line; record_refs(records) spells them "evidence:line"
 );
 
 -- flows: the flow log records the views analyse, one flow log per ENI (see flow_log_sources).

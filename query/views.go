@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -203,14 +204,25 @@ func literal(typ, val string) (string, error) {
 	return "", fmt.Errorf("unknown type %s", typ)
 }
 
-// Derive rebuilds the tables computed from the evidence (flow_conversations)
-// on a writer connection.
+// Derive rebuilds the tables computed from the evidence (flow_log_sources,
+// flow_conversations) on a writer connection, in one transaction.
 func Derive(ctx context.Context, db *sql.DB) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	// Pairing sorts and aggregates every flow log row, which needs more
+	// than the buffer pool importers get (WriterMemoryLimit): most of the
+	// machine while it runs. (RESET would go back to the DSN's limit.)
+	var limit string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&limit); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dMB'", deriveMemoryMB())); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "SET memory_limit = "+quoteSQL(limit))
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
@@ -220,4 +232,17 @@ func Derive(ctx context.Context, db *sql.DB) error {
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// deriveMemoryMB is 60 % of the machine's memory (DuckDB's own default is
+// 80 %), or 4 GB where /proc/meminfo does not say.
+func deriveMemoryMB() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil && kb > 0 {
+			return kb * 6 / 10 / 1000
+		}
+	}
+	return 4000
 }

@@ -5,46 +5,29 @@
 -- param: verdict VARCHAR -- only this verdict (sg_inbound, nacl_outbound, not_listening, ...)
 -- param: addr VARCHAR -- an address or CIDR on either side
 WITH patterns AS (
-    -- The pattern of the two directions (seed: AWS's NACL/SG troubleshooting diagram).
-    SELECT row_number() OVER (ORDER BY c.first_time, c.interface_id, c.remote_addr, c.remote_port, c.local_port) AS id, c.*,
-        CASE
-            WHEN c.reject_reason = 'BPA' THEN 'bpa'
-            WHEN c.initiated = 'inbound' AND c.in_action = 'REJECT' THEN 'inbound_blocked'
-            WHEN c.initiated = 'inbound' AND c.in_action = 'ACCEPT' AND c.out_action = 'REJECT' THEN 'reply_blocked_out'
-            WHEN c.initiated = 'outbound' AND c.out_action = 'REJECT' THEN 'outbound_blocked'
-            WHEN c.initiated = 'outbound' AND c.out_action = 'ACCEPT' AND c.in_action = 'REJECT' THEN 'reply_blocked_in'
-            WHEN c.protocol = 6 AND c.initiated = 'inbound' AND c.in_action = 'ACCEPT' AND c.out_action IS NULL THEN 'no_reply'
-            WHEN c.protocol = 6 AND c.initiated = 'outbound' AND c.out_action = 'ACCEPT' AND c.in_action IS NULL THEN 'no_reply'
-        END AS pattern
+    -- The pattern of the two directions (seed: AWS's NACL/SG troubleshooting
+    -- diagram) and the peer ENI are derived at import: flow_conversations.
+    SELECT c.conv_id AS id, c.*
     FROM flow_conversations c
-    WHERE ($eni IS NULL OR c.interface_id = $eni)
+    WHERE c.pattern IS NOT NULL
+      AND ($eni IS NULL OR c.interface_id = $eni)
       AND ($addr IS NULL OR in_cidr(c.local_addr, $addr) OR in_cidr(c.remote_addr, $addr))
 ),
-peer AS (
-    -- The same 5-tuple seen from the other end's ENI, when the case has it.
-    SELECT p.id, any_value(o.interface_id) AS peer_eni
-    FROM patterns p
-    JOIN flow_conversations o ON o.interface_id <> p.interface_id AND o.protocol = p.protocol
-     AND o.local_addr = p.remote_addr AND o.local_port = p.remote_port
-     AND o.remote_addr = p.local_addr AND o.remote_port = p.local_port
-     AND CASE p.initiated WHEN 'outbound' THEN o.in_action ELSE o.out_action END = 'REJECT'
-     AND o.first_time <= p.last_time + INTERVAL 120 SECOND AND o.last_time >= p.first_time - INTERVAL 120 SECOND
-    WHERE p.pattern = 'no_reply'
-    GROUP BY p.id
-),
 d AS (
-    SELECT patterns.*, peer.peer_eni,
+    SELECT patterns.*,
         -- The packet the network ACL stopped (or would have): its direction and destination port.
         pattern IN ('reply_blocked_out', 'outbound_blocked') AS blocked_egress,
         CASE WHEN pattern IN ('inbound_blocked', 'reply_blocked_in') THEN local_port ELSE remote_port END AS blocked_port,
         -- The packet that opened the conversation, which the security groups judge.
         CASE initiated WHEN 'inbound' THEN local_port ELSE remote_port END AS service_port
-    FROM patterns LEFT JOIN peer ON peer.id = patterns.id
-    WHERE pattern IS NOT NULL
+    FROM patterns
 ),
 eni AS (SELECT DISTINCT network_interface_id, subnet_id, security_group_ids FROM enis),
 acl AS (SELECT DISTINCT network_acl_id, unnest(subnet_ids) AS subnet_id FROM network_acls),
-entries AS (SELECT DISTINCT network_acl_id, rule_number, egress, protocol, protocol_num, rule_action, cidr, port_from, port_to FROM nacl_entries),
+entries AS (
+    SELECT *, cidr_lo(cidr) AS lo, cidr_hi(cidr) AS hi
+    FROM (SELECT DISTINCT network_acl_id, rule_number, egress, protocol, protocol_num, rule_action, cidr, port_from, port_to FROM nacl_entries)
+),
 nacl AS (
     -- Network ACL entries in rule-number order, first match wins (the * rule denies the rest).
     SELECT d.id, min(x.rule_number) AS rule_number, arg_min(x.rule_action, x.rule_number) AS rule_action,
@@ -57,7 +40,7 @@ nacl AS (
     JOIN entries x ON x.network_acl_id = a.network_acl_id AND x.egress = d.blocked_egress
      AND (x.protocol_num IS NULL OR x.protocol_num = d.protocol)
      AND (x.port_from IS NULL OR d.protocol NOT IN (6, 17) OR d.blocked_port BETWEEN x.port_from AND x.port_to)
-     AND in_cidr(d.remote_addr, x.cidr)
+     AND d.remote_ip BETWEEN x.lo AND x.hi
     GROUP BY d.id
 ),
 groups AS (
@@ -74,12 +57,12 @@ sg AS (
     SELECT d.id, count(*) AS allowing
     FROM d
     JOIN (SELECT DISTINCT network_interface_id, unnest(security_group_ids) AS group_id FROM enis) g ON g.network_interface_id = d.interface_id
-    JOIN sg_rules r ON r.group_id = g.group_id
+    JOIN (SELECT *, cidr_lo(cidr) AS lo, cidr_hi(cidr) AS hi FROM sg_rules) r ON r.group_id = g.group_id
      AND r.direction = CASE d.initiated WHEN 'inbound' THEN 'ingress' ELSE 'egress' END
      AND (r.protocol IS NULL OR r.protocol = d.protocol)
      AND (r.from_port IS NULL OR r.from_port = -1 OR d.protocol NOT IN (6, 17) OR d.service_port BETWEEN r.from_port AND r.to_port)
     LEFT JOIN remote_groups rg ON rg.ip = d.remote_addr
-    WHERE (r.cidr IS NOT NULL AND in_cidr(d.remote_addr, r.cidr)) OR r.referenced_group_id = rg.group_id
+    WHERE (r.cidr IS NOT NULL AND d.remote_ip BETWEEN r.lo AND r.hi) OR r.referenced_group_id = rg.group_id
     GROUP BY d.id
 ),
 judged AS (
@@ -152,13 +135,10 @@ SELECT v.verdict,
             v.proto || '/' || v.service_port || ' at ' || CASE v.initiated WHEN 'inbound' THEN v.local_addr ELSE v.remote_addr END || '.' END
     END AS reason,
     v.interface_id, v.proto AS protocol,
-    CASE v.initiated WHEN 'inbound' THEN v.remote_addr ELSE v.local_addr END AS client,
-    CASE v.initiated WHEN 'inbound' THEN v.remote_port ELSE v.local_port END AS client_port,
-    CASE v.initiated WHEN 'inbound' THEN v.local_addr ELSE v.remote_addr END AS server,
-    v.service_port AS server_port, v.initiated, v.in_action, v.out_action,
+    v.client_addr AS client, v.client_port, v.server_addr AS server, v.server_port, v.initiated, v.in_action, v.out_action,
     coalesce(v.in_packets, 0) + coalesce(v.out_packets, 0) AS packets, v.first_time, v.last_time,
     (SELECT taken FROM snapshot) > v.last_time AS snapshot_after_incident,
-    array_to_string(v.records, ' ') AS records
+    record_refs(v.records) AS records
 FROM verdicts v
 WHERE $verdict IS NULL OR v.verdict = $verdict
-ORDER BY v.first_time, v.interface_id, client, client_port
+ORDER BY v.first_time, v.interface_id, v.client_addr, v.client_port
