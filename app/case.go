@@ -30,11 +30,19 @@ var Version = "0.1.0-dev"
 const dbName = "case.duckdb"
 
 // Case is an open case folder.
+//
+// Its methods may be called from several goroutines (the GUI runs a query
+// while an import is in progress): queries share the database, while
+// import, pack and export, which need DuckDB's file without the read-only
+// sandbox on it, wait for them and run alone.
 type Case struct {
-	Dir      string
+	Dir string
+
+	mmu      sync.Mutex // guards manifest
 	manifest *Manifest
 
-	mu     sync.Mutex
+	use    sync.RWMutex // read: a query runs; write: import, pack or export
+	mu     sync.Mutex   // guards reader
 	reader *sql.DB
 }
 
@@ -110,10 +118,16 @@ func (c *Case) migrate(ctx context.Context) error {
 }
 
 // Name is the case's name.
-func (c *Case) Name() string { return c.manifest.Name }
+func (c *Case) Name() string {
+	c.mmu.Lock()
+	defer c.mmu.Unlock()
+	return c.manifest.Name
+}
 
 // Manifest returns a copy of the manifest.
 func (c *Case) Manifest() Manifest {
+	c.mmu.Lock()
+	defer c.mmu.Unlock()
 	m := *c.manifest
 	m.Evidence = append([]Evidence(nil), c.manifest.Evidence...)
 	return m
@@ -152,8 +166,12 @@ func (c *Case) closeReader() error {
 	return err
 }
 
-// Close releases the database.
-func (c *Case) Close() error { return c.closeReader() }
+// Close releases the database, after any query or import in progress.
+func (c *Case) Close() error {
+	c.use.Lock()
+	defer c.use.Unlock()
+	return c.closeReader()
+}
 
 // checkpointClose folds the write-ahead log into the database file before
 // closing, so the case folder is one self-contained file plus evidence.

@@ -145,6 +145,8 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		return report, nil
 	}
 
+	c.use.Lock()
+	defer c.use.Unlock()
 	if err := c.closeReader(); err != nil {
 		return nil, err
 	}
@@ -334,11 +336,14 @@ func (c *Case) importOne(ctx context.Context, db *sql.DB, cd candidate, index, t
 		return rollback(err)
 	}
 	os.Chmod(dst, 0o444)
+	c.mmu.Lock()
 	m := c.manifest
 	m.Evidence = append(m.Evidence, ev)
 	m.Modified = time.Now().UTC().Truncate(time.Second)
 	m.Database = nil
-	if err := writeManifest(c.Dir, m); err != nil {
+	err = writeManifest(c.Dir, m)
+	c.mmu.Unlock()
+	if err != nil {
 		res.Err = fmt.Errorf("%s imported, but the manifest could not be written: %w", cd.name, err)
 		return res
 	}

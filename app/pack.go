@@ -42,6 +42,8 @@ type Progress func(done, total int64)
 // file, then the database and the evidence. With noEvidence the evidence
 // files stay behind (the manifest says so) and only the database travels.
 func (c *Case) Pack(ctx context.Context, out string, noEvidence bool, prog Progress) error {
+	c.use.Lock()
+	defer c.use.Unlock()
 	if err := c.closeReader(); err != nil {
 		return err
 	}

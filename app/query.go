@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"io"
+	"strings"
 
 	"dev.l4case/l4case/query"
 )
 
 // Console runs untrusted SQL and returns one page of its result.
 func (c *Case) Console(ctx context.Context, sqlText string, offset, limit int) (*query.Page, error) {
+	c.use.RLock()
+	defer c.use.RUnlock()
 	db, err := c.Reader()
 	if err != nil {
 		return nil, err
@@ -20,6 +23,8 @@ func (c *Case) Console(ctx context.Context, sqlText string, offset, limit int) (
 // and returns the number of rows written. The case's reader is closed for
 // the duration: the export's sandbox may write out, the reader may not.
 func (c *Case) Export(ctx context.Context, sqlText, out string, format query.ExportFormat) (int64, error) {
+	c.use.Lock()
+	defer c.use.Unlock()
 	if err := c.closeReader(); err != nil {
 		return 0, err
 	}
@@ -28,6 +33,8 @@ func (c *Case) Export(ctx context.Context, sqlText, out string, format query.Exp
 
 // ExportTo is Export to a stream such as stdout.
 func (c *Case) ExportTo(ctx context.Context, sqlText string, w io.Writer, format query.ExportFormat) (int64, error) {
+	c.use.Lock()
+	defer c.use.Unlock()
 	if err := c.closeReader(); err != nil {
 		return 0, err
 	}
@@ -36,6 +43,8 @@ func (c *Case) ExportTo(ctx context.Context, sqlText string, w io.Writer, format
 
 // Summary counts the rows of every table of the case.
 func (c *Case) Summary(ctx context.Context) ([]query.TableCount, error) {
+	c.use.RLock()
+	defer c.use.RUnlock()
 	db, err := c.Reader()
 	if err != nil {
 		return nil, err
@@ -87,6 +96,8 @@ func (c *Case) DiagnosisSummary(ctx context.Context, args map[string]string) (*D
 	if err != nil {
 		return nil, err
 	}
+	c.use.RLock()
+	defer c.use.RUnlock()
 	db, err := c.Reader()
 	if err != nil {
 		return nil, err
@@ -106,4 +117,10 @@ func (c *Case) DiagnosisSummary(ctx context.Context, args map[string]string) (*D
 		}
 	}
 	return d, rows.Err()
+}
+
+// BrowseSQL is the query that shows a table whole, for a console that lists
+// the tables (the console pages it).
+func BrowseSQL(table string) string {
+	return `SELECT * FROM "` + strings.ReplaceAll(table, `"`, `""`) + `"`
 }

@@ -114,10 +114,10 @@ func (s *evidenceScreen) importPaths(paths []string) {
 	s.bar.Show()
 	s.cancel.Show()
 	rep := &uiReporter{s: s}
-	go func() {
+	s.g.background(func() {
 		report, err := s.g.c.Import(ctx, paths, app.ImportOptions{}, rep)
 		cancel()
-		fyne.Do(func() {
+		s.g.do(func() {
 			s.bar.Hide()
 			s.cancel.Hide()
 			s.stop = nil
@@ -139,14 +139,14 @@ func (s *evidenceScreen) importPaths(paths []string) {
 				}
 			}
 		})
-	}()
+	})
 }
 
 // uiReporter forwards import progress to the widgets.
 type uiReporter struct{ s *evidenceScreen }
 
 func (r *uiReporter) Status(st app.ImportStatus) {
-	fyne.Do(func() {
+	r.s.g.do(func() {
 		if st.Size > 0 {
 			r.s.bar.SetValue(float64(st.Bytes) / float64(st.Size))
 		}
@@ -157,6 +157,6 @@ func (r *uiReporter) Status(st app.ImportStatus) {
 
 func (r *uiReporter) Done(f app.FileResult) {
 	if f.Evidence != nil {
-		fyne.Do(r.s.refresh)
+		r.s.g.do(r.s.refresh)
 	}
 }

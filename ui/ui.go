@@ -7,6 +7,7 @@ import (
 	_ "dev.l4case/l4case/internal/earlyenv" // before Fyne initialises: see its doc
 
 	"fmt"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -38,12 +39,29 @@ type gui struct {
 	c *app.Case
 
 	evidence *evidenceScreen
+	views    *viewsScreen
+	console  *consoleScreen
+	tabs     *container.AppTabs
+
+	jobs sync.WaitGroup // background work in flight (tests wait on it)
+	// do runs f on the UI goroutine: fyne.Do, or a test's own loop (Fyne's
+	// test driver runs fyne.Do's f on the calling goroutine instead).
+	do func(f func())
+}
+
+// background runs f off the UI goroutine; f reports back through fyne.Do.
+func (g *gui) background(f func()) {
+	g.jobs.Add(1)
+	go func() {
+		defer g.jobs.Done()
+		f()
+	}()
 }
 
 // Create fills w with the case c, or with a welcome screen that opens or
 // creates a case when c is nil.
 func Create(a fyne.App, w fyne.Window, c *app.Case) {
-	g := &gui{a: a, w: w}
+	g := &gui{a: a, w: w, do: fyne.Do}
 	w.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	if c == nil {
 		w.SetTitle("l4case")
@@ -62,8 +80,12 @@ func (g *gui) show(c *app.Case) {
 	g.c = c
 	g.w.SetTitle(fmt.Sprintf("l4case — %s", c.Name()))
 	g.evidence = newEvidenceScreen(g)
-	tabs := container.NewAppTabs(
+	g.views = newViewsScreen(g)
+	g.console = newConsoleScreen(g)
+	g.tabs = container.NewAppTabs(
 		container.NewTabItem("Evidence", g.evidence.content),
+		container.NewTabItem("Views", g.views.content),
+		container.NewTabItem("SQL", g.console.content),
 	)
-	g.w.SetContent(tabs)
+	g.w.SetContent(g.tabs)
 }

@@ -2,13 +2,18 @@ package ui
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"dev.l4case/l4case/app"
+	"dev.l4case/l4case/query"
 )
 
 func TestEvidenceScreenListsTheCase(t *testing.T) {
@@ -25,8 +30,9 @@ func TestEvidenceScreenListsTheCase(t *testing.T) {
 	defer a.Quit()
 	w := test.NewWindow(nil)
 	defer w.Close()
-	g := &gui{a: a, w: w}
+	g := testGUI(a, w)
 	g.show(c)
+	settle(g)
 	if w.Title() != "l4case — gui case" {
 		t.Errorf("title %q", w.Title())
 	}
@@ -59,5 +65,176 @@ func TestWelcomeWithoutCase(t *testing.T) {
 	}
 	if w.Content() == nil {
 		t.Fatal("no content")
+	}
+}
+
+// caseWindow opens a case holding the AWS documentation's flow log records
+// in a test window.
+func caseWindow(t *testing.T) (*gui, func()) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := app.New(ctx, filepath.Join(t.TempDir(), "case"), "gui case")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Import(ctx, []string{"../testdata/flowlogs/aws-docs-v2-broken.log"}, app.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewApp()
+	w := test.NewWindow(nil)
+	g := testGUI(a, w)
+	g.show(c)
+	settle(g)
+	return g, func() { settle(g); w.Close(); a.Quit(); c.Close() }
+}
+
+// uiQueue holds what background work hands to the UI goroutine in tests.
+var uiQueue = map[*gui]chan func(){}
+
+// testGUI is a gui whose fyne.Do is a queue the test goroutine drains in
+// settle, as Fyne's event loop would: widgets are touched by one goroutine.
+func testGUI(a fyne.App, w fyne.Window) *gui {
+	q := make(chan func())
+	g := &gui{a: a, w: w, do: func(f func()) { q <- f }}
+	uiQueue[g] = q
+	return g
+}
+
+// settle runs queued UI work until no background work is left.
+func settle(g *gui) {
+	done := make(chan struct{})
+	go func() { g.jobs.Wait(); close(done) }()
+	q := uiQueue[g]
+	for {
+		select {
+		case f := <-q:
+			f()
+		case <-done:
+			return
+		}
+	}
+}
+
+func TestViewsScreenRunsAView(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	s := g.views
+	at := -1
+	for i, v := range s.views {
+		if v.Name == "nacl_sg_diagnosis" {
+			at = i
+		}
+	}
+	s.list.Select(at)
+	if s.title.Text != "Why was it rejected? NACL or security group  (nacl_sg_diagnosis)" || len(s.form.Items) != 3 {
+		t.Fatalf("title %q, %d parameter fields", s.title.Text, len(s.form.Items))
+	}
+	s.params["verdict"].SetText("nacl_outbound")
+	test.Tap(s.run)
+	settle(g)
+	r := s.results
+	if len(r.cells) != 1 || r.cells[0][0] != "nacl_outbound" || r.cells[0][5] != "203.0.113.12" || !strings.HasPrefix(r.status.Text, "rows 1–1 (") {
+		t.Fatalf("cells %v, status %q", r.cells, r.status.Text)
+	}
+	// A bad parameter is said in the status line, not in a panic.
+	s.params["verdict"].SetText("")
+	s.list.Select(indexOf(s.views, "rejects"))
+	s.params["port"].SetText("ssh")
+	test.Tap(s.run)
+	settle(g)
+	if !strings.Contains(r.status.Text, `parameter port: "ssh" is not an integer`) {
+		t.Errorf("status %q", r.status.Text)
+	}
+	// Open in the console carries the view's SQL with its parameters.
+	s.params["port"].SetText("3389")
+	test.Tap(s.toSQL)
+	if g.tabs.SelectedIndex() != 2 || !strings.Contains(g.console.editor.Text, "3389") {
+		t.Errorf("console tab %d, SQL %q", g.tabs.SelectedIndex(), g.console.editor.Text)
+	}
+}
+
+func indexOf(vs []query.View, name string) int {
+	for i, v := range vs {
+		if v.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func indexOfTable(ts []query.TableCount, name string) int {
+	for i, tc := range ts {
+		if tc.Table == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestConsolePagesAndRefuses(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	s := g.console
+	if i := indexOfTable(s.names, "flow_logs"); i < 0 || s.names[i].Rows != 7 {
+		t.Fatalf("tables %v", s.names)
+	}
+	// Picking a table browses it.
+	s.tables.Select(indexOfTable(s.names, "ingest_errors"))
+	settle(g)
+	if c := s.results.cells; len(c) != 1 || c[0][2] != "4" || c[0][3] != "line" || !strings.Contains(c[0][4], "twenty-two") {
+		t.Fatalf("ingest_errors: %v", c)
+	}
+	s.setSQL("SELECT range AS n FROM range(1200)")
+	s.run()
+	settle(g)
+	r := s.results
+	if len(r.cells) != pageSize || r.next.Disabled() || !r.prev.Disabled() || r.cells[0][0] != "0" {
+		t.Fatalf("first page: %d rows, next disabled %v, status %q", len(r.cells), r.next.Disabled(), r.status.Text)
+	}
+	test.Tap(r.next)
+	settle(g)
+	test.Tap(r.next)
+	settle(g)
+	if len(r.cells) != 200 || r.cells[0][0] != "1000" || !r.next.Disabled() || !strings.HasPrefix(r.status.Text, "rows 1001–1200 (") {
+		t.Fatalf("last page: %d rows, first %v, status %q", len(r.cells), r.cells[0], r.status.Text)
+	}
+	s.setSQL("SELECT *\nFROM read_csv('/etc/passwd')")
+	s.run()
+	settle(g)
+	if !strings.Contains(r.status.Text, `Cannot access file "/etc/passwd"`) || !strings.Contains(r.status.Text, "LINE 2: FROM read_csv") {
+		t.Errorf("status %q", r.status.Text)
+	}
+	if s.editor.CursorRow != 1 || s.editor.CursorColumn != 5 || len(r.cells) != 0 {
+		t.Errorf("cursor at %d:%d, want the error's 1:5 (0-based); %d stale rows", s.editor.CursorRow, s.editor.CursorColumn, len(r.cells))
+	}
+	// Ctrl+Enter in the editor runs it.
+	s.setSQL("SELECT 42 AS answer")
+	s.editor.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault})
+	settle(g)
+	if len(r.cells) != 1 || r.cells[0][0] != "42" {
+		t.Errorf("Ctrl+Enter: %v %q", r.cells, r.status.Text)
+	}
+}
+
+func TestExportFromTheGUI(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	out := filepath.Join(t.TempDir(), "rejects.csv")
+	sqlText, err := g.c.ViewSQL("rejects", map[string]string{"port": "3389"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.exportTo(sqlText, out)
+	settle(g)
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.HasPrefix(string(b), "srcaddr,dstaddr,dstport,") || strings.Count(string(b), "\n") != 2 || !strings.Contains(string(b), "172.31.9.69,172.31.9.12,3389,TCP") {
+		t.Errorf("export: %v\n%s", err, b)
+	}
+	// The console still works after the export had the database alone.
+	g.console.setSQL("SELECT count(*) FROM flow_logs")
+	g.console.run()
+	settle(g)
+	if c := g.console.results.cells; len(c) != 1 || c[0][0] != "7" {
+		t.Errorf("after export: %v", c)
 	}
 }

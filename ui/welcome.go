@@ -77,9 +77,9 @@ func (g *gui) run(title string, work func(ctx context.Context) (done func(), err
 	d := dialog.NewCustom(title, "Cancel", bar, g.w)
 	d.SetOnClosed(cancel)
 	d.Show()
-	go func() {
+	g.background(func() {
 		done, err := work(ctx)
-		fyne.Do(func() {
+		g.do(func() {
 			d.Hide()
 			if err != nil {
 				dialog.ShowError(err, g.w)
@@ -89,5 +89,5 @@ func (g *gui) run(title string, work func(ctx context.Context) (done func(), err
 				done()
 			}
 		})
-	}()
+	})
 }

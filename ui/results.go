@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"dev.l4case/l4case/query"
+)
+
+// pageSize is how many rows a result shows at a time: the case may hold
+// hundreds of millions, and only a page is ever fetched.
+const pageSize = 500
+
+// fetchFunc fetches one page of a result; the caller says which.
+type fetchFunc func(ctx context.Context, offset, limit int) (*query.Page, error)
+
+// results shows a query result a page at a time, with Previous/Next, a
+// status line (rows shown, time taken, or the error with its position) and
+// a Cancel button while a page is being computed.
+type results struct {
+	g       *gui
+	fetch   fetchFunc
+	page    *query.Page
+	cells   [][]string
+	table   *widget.Table
+	status  *widget.Label
+	prev    *widget.Button
+	next    *widget.Button
+	cancel  *widget.Button
+	stop    context.CancelFunc
+	gen     int // which load is current; an older one's page is dropped
+	content fyne.CanvasObject
+
+	// onLoaded, when set, runs on the UI goroutine after every load.
+	onLoaded func(err error)
+}
+
+func newResults(g *gui) *results {
+	r := &results{g: g}
+	r.table = widget.NewTableWithHeaders(
+		func() (int, int) {
+			if r.page == nil {
+				return 0, 0
+			}
+			return len(r.cells), len(r.page.Columns)
+		},
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(r.cells[id.Row][id.Col])
+		})
+	// Cells are cut to their column; selecting one shows all of it.
+	r.table.OnSelected = func(id widget.TableCellID) {
+		if r.page != nil && id.Row >= 0 && id.Row < len(r.cells) && id.Col >= 0 {
+			r.status.SetText(r.page.Columns[id.Col] + ": " + r.cells[id.Row][id.Col])
+			r.content.Refresh()
+		}
+	}
+	r.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
+	r.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		switch {
+		case id.Row < 0 && id.Col >= 0 && r.page != nil:
+			l.TextStyle.Bold = true
+			l.SetText(r.page.Columns[id.Col])
+		case id.Col < 0 && id.Row >= 0 && r.page != nil:
+			l.SetText(fmt.Sprint(r.page.Offset + id.Row + 1))
+		default:
+			l.SetText("")
+		}
+	}
+	r.status = widget.NewLabel("")
+	r.status.Wrapping = fyne.TextWrapWord
+	r.prev = widget.NewButton("Previous", func() { r.load(r.page.Offset - pageSize) })
+	r.next = widget.NewButton("Next", func() { r.load(r.page.Offset + pageSize) })
+	r.cancel = widget.NewButton("Cancel", func() {
+		if r.stop != nil {
+			r.stop()
+		}
+	})
+	r.prev.Disable()
+	r.next.Disable()
+	r.cancel.Hide()
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.cancel, r.prev, r.next), r.status)
+	r.content = container.NewBorder(nil, bar, nil, nil, r.table)
+	return r
+}
+
+// run starts a new result from its first page.
+func (r *results) run(f fetchFunc) {
+	r.fetch = f
+	r.load(0)
+}
+
+// load fetches the page at offset off the UI goroutine.
+func (r *results) load(offset int) {
+	if r.fetch == nil || offset < 0 {
+		return
+	}
+	if r.stop != nil {
+		r.stop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	r.gen++
+	gen := r.gen
+	r.status.SetText("running…")
+	r.cancel.Show()
+	r.prev.Disable()
+	r.next.Disable()
+	fetch := r.fetch
+	start := time.Now()
+	r.g.background(func() {
+		p, err := fetch(ctx, offset, pageSize)
+		took := time.Since(start)
+		cancel()
+		r.g.do(func() {
+			if gen != r.gen {
+				return // superseded by a newer run
+			}
+			r.stop = nil
+			r.cancel.Hide()
+			r.show(p, err, took)
+			if r.onLoaded != nil {
+				r.onLoaded(err)
+			}
+		})
+	})
+}
+
+// show displays a fetched page, or why there is none (UI goroutine).
+func (r *results) show(p *query.Page, err error, took time.Duration) {
+	if err != nil {
+		// No stale rows under a new query's error.
+		r.page, r.cells = nil, nil
+		r.table.Refresh()
+		// Monospace so that DuckDB's caret points at the column.
+		r.status.TextStyle.Monospace = true
+		if errors.Is(err, context.Canceled) {
+			r.status.SetText("cancelled")
+		} else {
+			r.status.SetText(err.Error())
+		}
+		r.content.Refresh() // the message may take several lines
+		return
+	}
+	r.page = p
+	r.cells = make([][]string, len(p.Rows))
+	for i, row := range p.Rows {
+		cells := make([]string, len(row))
+		for j, v := range row {
+			cells[j] = query.Text(v)
+		}
+		r.cells[i] = cells
+	}
+	for j, c := range p.Columns {
+		r.table.SetColumnWidth(j, columnWidth(c, r.cells, j))
+	}
+	r.table.Refresh()
+	r.table.ScrollToTop()
+	r.table.UnselectAll()
+	more := ""
+	if p.More {
+		more = ", more after"
+	}
+	r.status.TextStyle.Monospace = false
+	r.content.Refresh() // back to a one-line status
+	if len(p.Rows) == 0 {
+		r.status.SetText(fmt.Sprintf("no rows (%s)", took.Round(time.Millisecond)))
+	} else {
+		r.status.SetText(fmt.Sprintf("rows %d–%d%s (%s)", p.Offset+1, p.Offset+len(p.Rows), more, took.Round(time.Millisecond)))
+	}
+	if p.Offset > 0 {
+		r.prev.Enable()
+	}
+	if p.More {
+		r.next.Enable()
+	}
+}
+
+// columnWidth sizes a column to its header and the first rows' text,
+// within bounds, as spreadsheet tools do on open.
+func columnWidth(title string, cells [][]string, j int) float32 {
+	n := len(title)
+	for i := 0; i < len(cells) && i < 50; i++ {
+		n = max(n, len([]rune(cells[i][j])))
+	}
+	return min(max(float32(n)*8+16, 60), 420)
+}

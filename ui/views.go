@@ -1,0 +1,127 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"dev.l4case/l4case/query"
+)
+
+// viewsScreen lists the saved views; picking one shows its description and
+// a field per parameter, and runs it into a result table that can be paged
+// and exported, or opened in the SQL console to be changed.
+type viewsScreen struct {
+	g       *gui
+	views   []query.View
+	list    *widget.List
+	title   *widget.Label
+	desc    *widget.Label
+	form    *widget.Form
+	params  map[string]*widget.Entry
+	current *query.View
+	run     *widget.Button
+	export  *widget.Button
+	toSQL   *widget.Button
+	results *results
+	head    *fyne.Container
+	right   *fyne.Container
+	content fyne.CanvasObject
+}
+
+func newViewsScreen(g *gui) *viewsScreen {
+	s := &viewsScreen{g: g, views: g.c.Views()}
+	s.list = widget.NewList(
+		func() int { return len(s.views) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.views[i].Title) },
+	)
+	s.list.OnSelected = func(i widget.ListItemID) { s.pick(i) }
+	s.title = widget.NewLabelWithStyle("Pick a view", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.desc = widget.NewLabel("")
+	s.desc.Wrapping = fyne.TextWrapWord
+	s.form = widget.NewForm()
+	s.results = newResults(g)
+	s.run = widget.NewButton("Run", s.runView)
+	s.export = widget.NewButton("Export…", func() {
+		if s.current == nil {
+			return
+		}
+		sqlText, err := g.c.ViewSQL(s.current.Name, s.args())
+		if err != nil {
+			s.results.status.SetText(err.Error())
+			return
+		}
+		g.export(sqlText, s.current.Name)
+	})
+	s.toSQL = widget.NewButton("Open in SQL console", func() {
+		if s.current == nil {
+			return
+		}
+		sqlText, err := g.c.ViewSQL(s.current.Name, s.args())
+		if err != nil {
+			s.results.status.SetText(err.Error())
+			return
+		}
+		g.console.setSQL(sqlText)
+		g.tabs.SelectIndex(2)
+	})
+	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {
+		b.Disable()
+	}
+	s.head = container.NewVBox(s.title, s.desc, s.form, container.NewHBox(s.run, s.export, s.toSQL))
+	s.right = container.NewBorder(s.head, nil, nil, nil, s.results.content)
+	split := container.NewHSplit(s.list, s.right)
+	split.Offset = 0.22
+	s.content = split
+	return s
+}
+
+// pick shows view i's description and parameter fields.
+func (s *viewsScreen) pick(i int) {
+	v := s.views[i]
+	s.current = &v
+	s.title.SetText(v.Title + "  (" + v.Name + ")")
+	s.desc.SetText(v.Description)
+	s.params = map[string]*widget.Entry{}
+	s.form = widget.NewForm()
+	for _, p := range v.Params {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(strings.ToLower(p.Type) + " — " + p.Doc)
+		e.OnSubmitted = func(string) { s.runView() }
+		s.params[p.Name] = e
+		s.form.Append(p.Name, e)
+	}
+	// A new form changes the header's height: lay the screen out again.
+	s.head.Objects[2] = s.form
+	s.head.Refresh()
+	s.right.Refresh()
+	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {
+		b.Enable()
+	}
+}
+
+// args are the parameters the user filled in; empty ones are not given.
+func (s *viewsScreen) args() map[string]string {
+	out := map[string]string{}
+	for k, e := range s.params {
+		if t := strings.TrimSpace(e.Text); t != "" {
+			out[k] = t
+		}
+	}
+	return out
+}
+
+func (s *viewsScreen) runView() {
+	if s.current == nil {
+		return
+	}
+	name, args := s.current.Name, s.args()
+	c := s.g.c
+	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
+		return c.RunView(ctx, name, args, offset, limit)
+	})
+}
