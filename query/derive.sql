@@ -23,6 +23,11 @@ SELECT interface_id, flow_log_id, version, records, first_time, last_time,
        evidence_ids
 FROM logs;
 
+UPDATE flow_logs SET duplicate = NULL WHERE duplicate;
+UPDATE flow_logs SET duplicate = true
+FROM (SELECT interface_id, unnest(evidence_ids) AS evidence_id FROM flow_log_sources WHERE NOT chosen) s
+WHERE s.evidence_id = flow_logs.evidence_id AND s.interface_id = coalesce(flow_logs.interface_id, '');
+
 DELETE FROM flow_conversations;
 INSERT INTO flow_conversations
 WITH snapshot_ips AS (

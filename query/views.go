@@ -213,13 +213,17 @@ func Derive(ctx context.Context, db *sql.DB) error {
 	}
 	defer conn.Close()
 	// Pairing sorts and aggregates every flow log row, which needs more
-	// than the buffer pool importers get (WriterMemoryLimit): most of the
-	// machine while it runs. (RESET would go back to the DSN's limit.)
+	// than the buffer pool importers get (WriterMemoryLimit), but not the
+	// whole machine: DuckDB fills what it is given.
 	var limit string
 	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&limit); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dMB'", deriveMemoryMB())); err != nil {
+	var rows int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM flow_logs").Scan(&rows); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dMB'", deriveMemoryMB(rows))); err != nil {
 		return err
 	}
 	defer conn.ExecContext(context.Background(), "SET memory_limit = "+quoteSQL(limit))
@@ -234,15 +238,17 @@ func Derive(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-// deriveMemoryMB is 60 % of the machine's memory (DuckDB's own default is
-// 80 %), or 4 GB where /proc/meminfo does not say.
-func deriveMemoryMB() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err == nil {
+// deriveMemoryMB is the buffer pool for pairing n flow log rows: 128 bytes
+// a row, at least 1 GB and at most 60 % of the machine (4 GB where
+// /proc/meminfo does not say). Measured on 16.4 M rows: 512 MB runs out,
+// 1 GB takes 64 s at 1.2 GB RSS, 2 GB 59 s; unbounded, DuckDB took 4 GB.
+func deriveMemoryMB(n int64) int64 {
+	machine := int64(4000)
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int64
 		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil && kb > 0 {
-			return kb * 6 / 10 / 1000
+			machine = kb * 6 / 10 / 1000
 		}
 	}
-	return 4000
+	return min(max(n*128/1_000_000, 1000), machine)
 }

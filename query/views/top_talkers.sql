@@ -10,8 +10,9 @@ SELECT CASE coalesce($by, 'source')
          WHEN 'source' THEN srcaddr WHEN 'destination' THEN dstaddr
          WHEN 'pair' THEN srcaddr || ' > ' || dstaddr WHEN 'port' THEN ip_proto_name(protocol) || '/' || dstport
        END AS talker,
+       -- No count of distinct interfaces: it doubled the time on 16 M rows.
        sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows,
-       count(DISTINCT interface_id) AS interfaces, min(start_time) AS first_time, max(end_time) AS last_time
+       min(start_time) AS first_time, max(end_time) AS last_time
 FROM flows
 WHERE log_status = 'OK' AND srcaddr IS NOT NULL
   AND ($action IS NULL OR action = $action)
