@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,6 +119,7 @@ func BenchmarkTsharkFields(b *testing.B) {
 	}
 	p, n := capture2M(b)
 	b.ResetTimer()
+	var rss int64
 	for i := 0; i < b.N; i++ {
 		cmd := exec.Command("tshark", "-r", p, "-T", "fields", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ip.dst",
 			"-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.stream")
@@ -125,6 +127,10 @@ func BenchmarkTsharkFields(b *testing.B) {
 		if err := cmd.Run(); err != nil {
 			b.Fatal(err)
 		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = max(rss, ru.Maxrss) // KiB on Linux
+		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(rss)/1024, "MiB_peak_RSS")
 }

@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
 # Runs l4case's benchmarks and prints the figures BENCHMARKS.md records.
-# Usage: bench/run.sh [import|pcap|views|gen|all]   (default: all)
+# Usage: bench/run.sh [import|pcap|views|export|gen|bigpcap|all]   (default: all but bigpcap)
+#   bigpcap generates two 5 GB captures (needs ~25 GB free in $TMPDIR) and
+#   imports one under /usr/bin/time for the peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TAGS=duckdb_arrow,migrated_fynedo
 what=${1:-all}
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-run() { go test -tags "$TAGS" ./bench/ -run xxx -bench "$1" -benchtime "${2:-1x}" -timeout 60m | grep -E '^Benchmark'; }
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(go version | cut -d' ' -f3), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+run() { go test -tags "$TAGS" ./bench/ -run xxx -bench "$1" -benchtime "${2:-1x}" -timeout 60m -v | grep -E '^Benchmark|_test.go'; }
+bin() { go build -tags "$TAGS" -o bin/l4case . ; }
 case $what in
 import|all) run 'FlowLog|ELB|OpFlex' ;;&
-pcap|all) [ "$(type -t run_pcap)" ] || true; run 'Pcap|Tshark|BareDecode' ;;&
-views|all) run 'Views' ;;&
+pcap|all) run 'Pcap|Tshark|BareDecode' ;;&
+views|all) run 'Views$' 3x ;;&
+export|all) run 'Export10M' ;;&
 gen|all)
-	go build -tags "$TAGS" -o bin/l4case .
+	bin
 	out=$(mktemp -d)
 	/usr/bin/time -f "gen default: %e s, %M KiB max RSS" bin/l4case gen --out "$out/default" 2>&1 | tail -2
 	/usr/bin/time -f "gen --scale 1GB: %e s, %M KiB max RSS" bin/l4case gen --out "$out/scale" --scale 1GB 2>&1 | tr '\r' '\n' | tail -2
 	du -sh "$out/default" "$out/scale"
 	rm -rf "$out"
+	;;&
+bigpcap)
+	bin
+	out=$(mktemp -d)
+	/usr/bin/time -f "gen --scale 10GB: %e s, %M KiB max RSS" bin/l4case gen --out "$out/b" --scale 10GB --rotate 24h --duration 2h 2>&1 | tr '\r' '\n' | tail -2
+	f=$(ls -S "$out"/b/pcap/*/*.pcap | head -1)
+	ls -l "$f"
+	bin/l4case new "$out/c" >/dev/null
+	/usr/bin/time -f "import one capture: %e s, %M KiB max RSS" bin/l4case import "$out/c" "$f" -o csv 2>&1 | tr '\r' '\n' | tail -3
+	chmod -R u+w "$out"; rm -rf "$out"
 	;;
 esac
