@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -138,7 +141,10 @@ With --headless, or without a display, it prints what the case holds instead.`,
 				}
 			}
 			defer c.Close()
-			return e.printSummary(cmd.Context(), c)
+			if err := e.printSummary(cmd.Context(), c); err != nil {
+				return err
+			}
+			return e.printDemoNext(cmd.Context(), c)
 		},
 	}
 	c.Flags().BoolVar(&headless, "headless", false, "print what the case holds instead of opening the GUI")
@@ -152,7 +158,9 @@ func (e *env) demoCase(ctx context.Context, rebuild bool) (*app.Case, error) {
 	if err != nil {
 		base = os.TempDir()
 	}
-	dir := filepath.Join(base, "l4case", "demo-"+app.Version)
+	// The case is keyed by the build: a binary with other importers or
+	// another schema must not reopen a demo case made by an older one.
+	dir := filepath.Join(base, "l4case", "demo-"+app.Version+"-"+buildID())
 	caseDir := filepath.Join(dir, "case")
 	if !rebuild && app.IsCaseDir(caseDir) {
 		c, err := app.Open(ctx, caseDir)
@@ -161,15 +169,10 @@ func (e *env) demoCase(ctx context.Context, rebuild bool) (*app.Case, error) {
 			return c, nil
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		// Evidence copies are read-only; make them removable first.
-		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-			if err == nil {
-				os.Chmod(p, 0o755)
-			}
-			return nil
-		})
-		if err := os.RemoveAll(dir); err != nil {
+	// Demo cases of other builds go too: one is enough.
+	old, _ := filepath.Glob(filepath.Join(base, "l4case", "demo-*"))
+	for _, d := range append(old, dir) {
+		if err := removeAll(d); err != nil {
 			return nil, err
 		}
 	}
@@ -219,4 +222,65 @@ func (e *env) printSummary(ctx context.Context, c *app.Case) error {
 		t.add(r.Table, r.Rows)
 	}
 	return t.print(e.stdout, outTable)
+}
+
+// printDemoNext gives the diagnosis of the demo incident in brief and the
+// commands that go further.
+func (e *env) printDemoNext(ctx context.Context, c *app.Case) error {
+	d, err := c.DiagnosisSummary(ctx, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nwhy flows were rejected or unanswered (l4case diagnose):\n")
+	t := &table{cols: []string{"verdict", "conversations", "for example"}}
+	for _, v := range d.Verdicts {
+		t.add(v.Verdict, v.Count, v.Example)
+	}
+	if err := t.print(e.stdout, outTable); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nnext:\n  l4case diagnose %[1]s --param verdict=nacl_outbound\n  l4case views\n  l4case view %[1]s top_talkers --param by=pair\n  l4case query %[1]s \"SELECT request_id, uri, status FROM http_messages WHERE request_id IS NOT NULL LIMIT 5\"\n  l4case gui %[1]s\n", shellQuote(c.Dir))
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// removeAll removes a tree whose evidence copies are read-only.
+func removeAll(dir string) error {
+	if os.RemoveAll(dir) == nil {
+		return nil
+	}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+// buildID is a short hash of the running executable, "dev" if unreadable.
+func buildID() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "dev"
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "dev"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "dev"
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
