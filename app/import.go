@@ -237,6 +237,14 @@ func (c *Case) importOne(ctx context.Context, db *sql.DB, cd candidate, index, t
 	start := time.Now()
 	res = FileResult{Name: cd.name, Kind: cd.imp.Kind()}
 	defer func() { res.Elapsed = time.Since(start) }()
+	if cd.imp.Kind() == "pcap" {
+		// Captures are the big files: keep their import under 1 GiB.
+		if err := query.SetMemoryLimit(ctx, db, query.CaptureMemoryLimit); err != nil {
+			res.Err = err
+			return res
+		}
+		defer query.SetMemoryLimit(context.Background(), db, query.WriterMemoryLimit)
+	}
 
 	fi, err := os.Stat(cd.path)
 	if err != nil {

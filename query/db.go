@@ -57,6 +57,10 @@ func openSandbox(path string, allowed []string) (*sql.DB, error) {
 	q.Set("allow_community_extensions", "false")
 	settings := []string{"SET TimeZone = 'UTC'"}
 	if len(allowed) > 0 {
+		// An export streams: DuckDB's default buffer pool (80 % of RAM)
+		// only lets COPY hold more reordered batches, 1.6 GiB of RSS for
+		// 10 M rows where 512 MB does the same work.
+		settings = append(settings, "SET memory_limit = '"+ExportMemoryLimit+"'")
 		quoted := make([]string, len(allowed))
 		for i, a := range allowed {
 			quoted[i] = quoteSQL(a)
@@ -117,11 +121,27 @@ func OpenWriter(ctx context.Context, path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// WriterMemoryLimit caps DuckDB's buffer pool while importing. DuckDB's
-// default (80 % of RAM) lets a 5 GB capture's import grow past 1.6 GiB of
-// RSS although nothing needs it: appended row groups are written to the file
-// as they fill, and a sort or join that needs more spills to case.duckdb.tmp.
-const WriterMemoryLimit = "256MB"
+// ExportMemoryLimit caps DuckDB's buffer pool in an export's sandbox.
+const ExportMemoryLimit = "512MB"
+
+// WriterMemoryLimit caps DuckDB's buffer pool while importing logs and
+// snapshots, CaptureMemoryLimit while importing a packet capture. DuckDB's
+// default (80 % of RAM) let a 5 GB capture's import grow past 1.6 GiB of
+// RSS although nothing needs it: appended row groups are written to the
+// file as they fill, and a sort or join that needs more spills to
+// case.duckdb.tmp. Logs import ~20 % faster with 1 GB than with 256 MB
+// (bench: flow logs 231 k vs 187 k rows/s), captures no faster.
+const (
+	WriterMemoryLimit  = "1GB"
+	CaptureMemoryLimit = "256MB"
+)
+
+// SetMemoryLimit sets DuckDB's buffer pool of a writer, e.g. to
+// CaptureMemoryLimit for one file.
+func SetMemoryLimit(ctx context.Context, db *sql.DB, limit string) error {
+	_, err := db.ExecContext(ctx, "SET memory_limit = "+quoteSQL(limit))
+	return err
+}
 
 func open(dsn string) (*sql.DB, error) {
 	c, err := duckdb.NewConnector(dsn, nil)

@@ -1,5 +1,6 @@
--- Rebuilds flow_log_sources and flow_conversations from flow_logs and enis. Run by l4case after an
--- import that added flow logs or ENI snapshots, in the import's transaction.
+-- Rebuilds flow_log_sources, flow_logs.duplicate and flow_conversations from
+-- flow_logs and enis. query.Derive runs it, in one transaction, after an
+-- import that added flow logs or ENI snapshots.
 --
 -- Records are paired per ENI and 5-tuple; a new conversation starts when a
 -- record begins more than 120 s after the previous one of the same 5-tuple
