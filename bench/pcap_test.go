@@ -3,11 +3,12 @@ package bench
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,24 @@ func BenchmarkBareDecode(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
 
+// measured runs a command with its standard output discarded and returns
+// its standard error and peak RSS in KiB. The RSS comes from /usr/bin/time:
+// a child's own rusage is no good, as Go starts it with vfork and Linux
+// then counts the parent's memory in the child's high-water mark.
+func measured(name string, args ...string) (string, int64, error) {
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "l4case-bench-rss %M", name}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	text := stderr.String()
+	var kib int64
+	if i := strings.LastIndex(text, "l4case-bench-rss "); i >= 0 {
+		fmt.Sscan(text[i+len("l4case-bench-rss "):], &kib)
+		text = text[:i]
+	}
+	return text, kib, err
+}
+
 // BenchmarkTsharkFields has tshark extract the fields the issue names from
 // the same capture.
 func BenchmarkTsharkFields(b *testing.B) {
@@ -121,15 +140,12 @@ func BenchmarkTsharkFields(b *testing.B) {
 	b.ResetTimer()
 	var rss int64
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command("tshark", "-r", p, "-T", "fields", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ip.dst",
+		out, kib, err := measured("tshark", "-r", p, "-T", "fields", "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ip.dst",
 			"-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.stream")
-		cmd.Stdout = nil
-		if err := cmd.Run(); err != nil {
-			b.Fatal(err)
+		if err != nil {
+			b.Fatalf("%v: %s", err, out)
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = max(rss, ru.Maxrss) // KiB on Linux
-		}
+		rss = max(rss, kib)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(rss)/1024, "MiB_peak_RSS")

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -128,8 +127,8 @@ func BenchmarkViews(b *testing.B) {
 }
 
 // BenchmarkExport10M exports 1 M and then 10 M flow log rows to CSV with
-// the l4case binary, as a user would, and reports each run's peak RSS
-// (from the child's rusage): export streams, so the two should match.
+// the l4case binary, as a user would, and reports each run's peak RSS:
+// export streams, so the two should match.
 func BenchmarkExport10M(b *testing.B) {
 	path := viewsCase(b)
 	caseDir := filepath.Dir(path)
@@ -143,15 +142,12 @@ func BenchmarkExport10M(b *testing.B) {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			var rss int64
 			for i := 0; i < b.N; i++ {
-				cmd := exec.Command(exe, "export", caseDir, "--out", out,
+				msg, kib, err := measured(exe, "export", caseDir, "--out", out,
 					"--query", fmt.Sprintf("SELECT * EXCLUDE (extra) FROM flow_logs LIMIT %d", n))
-				msg, err := cmd.CombinedOutput()
-				if err != nil || !strings.Contains(string(msg), fmt.Sprintf("exported %d rows", n)) {
+				if err != nil || !strings.Contains(msg, fmt.Sprintf("exported %d rows", n)) {
 					b.Fatalf("%v: %s", err, msg)
 				}
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-					rss = max(rss, ru.Maxrss)
-				}
+				rss = max(rss, kib)
 			}
 			fi, _ := os.Stat(out)
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
