@@ -43,6 +43,7 @@ func newEvidenceScreen(g *gui) *evidenceScreen {
 			l.Truncation = fyne.TextTruncateEllipsis
 			l.SetText(s.rows[id.Row][id.Col])
 		})
+	s.table.ShowHeaderColumn = false // the # column numbers the evidence
 	s.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
 	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
