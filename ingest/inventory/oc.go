@@ -173,8 +173,10 @@ func cut(line string, offs []int) ([]string, error) {
 	}
 	vals := make([]string, len(offs))
 	aligned := true
-	for _, o := range present[1:] {
-		if o > len(line) || (o > 0 && line[o-1] != ' ') || (o < len(line) && line[o] == ' ') {
+	for k, o := range present[1:] {
+		// Offsets out of order come from a malformed header
+		// (found by fuzzing): do not trust them.
+		if o <= present[k] || o > len(line) || (o > 0 && line[o-1] != ' ') || (o < len(line) && line[o] == ' ') {
 			aligned = false
 			break
 		}
