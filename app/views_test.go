@@ -99,6 +99,22 @@ func view(t *testing.T, c *Case, name string, args map[string]string) []map[stri
 	return out
 }
 
+// byKey sums column val of rows per value of column key.
+func byKey(rows []map[string]string, key, val string) map[string]int {
+	out := map[string]int{}
+	for _, r := range rows {
+		var n int
+		fmt.Sscan(r[val], &n)
+		out[r[key]] += n
+	}
+	return out
+}
+
+// sum adds up column val of rows.
+func sum(rows []map[string]string, val string) int {
+	return byKey(rows, "", val)[""]
+}
+
 func sortedSet(xs []string) string {
 	m := map[string]bool{}
 	for _, x := range xs {
@@ -156,13 +172,7 @@ func TestViewRejects(t *testing.T) {
 	if sortedSet(got) != sortedSet(want) {
 		t.Errorf("rejects: %d rows, truth has %d rejected flows", len(got), len(want))
 	}
-	total := 0
-	for _, r := range view(t, c, "rejects_per_minute", nil) {
-		var n int
-		fmt.Sscan(r["packets"], &n)
-		total += n
-	}
-	if total != packets {
+	if total := sum(view(t, c, "rejects_per_minute", nil), "packets"); total != packets {
 		t.Errorf("rejects_per_minute: %d packets, truth %d", total, packets)
 	}
 	// Filters: by port and by CIDR.
@@ -195,13 +205,7 @@ func TestViewScanners(t *testing.T) {
 		}
 		want[f.Src] += len(ports) // a source may have scanned twice
 	}
-	got := map[string]int{}
-	for _, r := range view(t, c, "scanners", nil) {
-		var n int
-		fmt.Sscan(r["ports"], &n)
-		got[r["srcaddr"]] = n
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := byKey(view(t, c, "scanners", nil), "srcaddr", "ports"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("scanners:\n got %v\nwant %v", got, want)
 	}
 }
@@ -238,12 +242,7 @@ func TestViewTopTalkersAndClients(t *testing.T) {
 			clients[netip.MustParseAddrPort(cl).Addr().String()]++
 		}
 	}
-	gotClients := map[string]int{}
-	for _, r := range view(t, c, "elb_clients", map[string]string{"limit": "100000"}) {
-		var n int
-		fmt.Sscan(r["requests"], &n)
-		gotClients[r["client_ip"]] = n
-	}
+	gotClients := byKey(view(t, c, "elb_clients", map[string]string{"limit": "100000"}), "client_ip", "requests")
 	if fmt.Sprint(gotClients) != fmt.Sprint(clients) {
 		t.Errorf("elb_clients differ from truth: %d vs %d clients", len(gotClients), len(clients))
 	}
@@ -252,13 +251,7 @@ func TestViewTopTalkersAndClients(t *testing.T) {
 	for _, cp := range tr.Captures {
 		total += cp.TCPConversations
 	}
-	n := 0
-	for _, r := range view(t, c, "top_talkers_captures", map[string]string{"by": "port", "limit": "1000"}) {
-		var k int
-		fmt.Sscan(r["conversations"], &k)
-		n += k
-	}
-	if n != total {
+	if n := sum(view(t, c, "top_talkers_captures", map[string]string{"by": "port", "limit": "1000"}), "conversations"); n != total {
 		t.Errorf("top_talkers_captures: %d conversations, truth %d", n, total)
 	}
 }
@@ -316,13 +309,7 @@ func TestViewELB(t *testing.T) {
 	for _, q := range tr.Requests {
 		want[q.NodePort]++
 	}
-	got := map[string]int{}
-	for _, r := range view(t, c, "elb_backends", nil) {
-		var n int
-		fmt.Sscan(r["requests"], &n)
-		got[r["backend"]] = n
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := byKey(view(t, c, "elb_backends", nil), "backend", "requests"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("elb_backends:\n got %v\nwant %v", got, want)
 	}
 }

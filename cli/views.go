@@ -44,6 +44,23 @@ func paramFlags(ps []string) (map[string]string, error) {
 	return args, nil
 }
 
+// viewSQL is view name's SQL with the --param pairs ps, or a usage error.
+func viewSQL(name string, ps []string) (string, error) {
+	args, err := paramFlags(ps)
+	if err != nil {
+		return "", err
+	}
+	v, err := query.LookupView(name)
+	if err != nil {
+		return "", usageError{err}
+	}
+	sqlText, err := v.Render(args)
+	if err != nil {
+		return "", usageError{err}
+	}
+	return sqlText, nil
+}
+
 func (e *env) viewCmd() *cobra.Command {
 	var out output
 	var params []string
@@ -53,17 +70,9 @@ func (e *env) viewCmd() *cobra.Command {
 		Short: "Run a saved view",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := paramFlags(params)
+			sqlText, err := viewSQL(args[1], params)
 			if err != nil {
 				return err
-			}
-			v, err := query.LookupView(args[1])
-			if err != nil {
-				return usageError{err}
-			}
-			sqlText, err := v.Render(p)
-			if err != nil {
-				return usageError{err}
 			}
 			return e.printQuery(cmd.Context(), args[0], sqlText, out, limit)
 		},
@@ -87,16 +96,9 @@ func (e *env) exportCmd() *cobra.Command {
 				return usageError{fmt.Errorf("export needs --out FILE and one of --view NAME or --query SQL")}
 			}
 			if viewName != "" {
-				p, err := paramFlags(params)
-				if err != nil {
+				var err error
+				if sqlText, err = viewSQL(viewName, params); err != nil {
 					return err
-				}
-				v, err := query.LookupView(viewName)
-				if err != nil {
-					return usageError{err}
-				}
-				if sqlText, err = v.Render(p); err != nil {
-					return usageError{err}
 				}
 			}
 			f := query.CSV
@@ -150,10 +152,11 @@ ACCEPT with no return flow: nothing listening), then evaluates the flow against
 the security group and network ACL snapshots in the case to name the rule.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := paramFlags(params)
+			sqlText, err := viewSQL("nacl_sg_diagnosis", params) // a bad parameter is a usage error
 			if err != nil {
 				return err
 			}
+			p, _ := paramFlags(params)
 			c, err := app.Open(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -173,11 +176,6 @@ the security group and network ACL snapshots in the case to name the rule.`,
 				fmt.Fprintln(e.stderr)
 			}
 			c.Close()
-			v, _ := query.LookupView("nacl_sg_diagnosis")
-			sqlText, err := v.Render(p)
-			if err != nil {
-				return usageError{err}
-			}
 			return e.printQuery(cmd.Context(), args[0], sqlText, out, limit)
 		},
 	}

@@ -47,27 +47,15 @@ func newViewsScreen(g *gui) *viewsScreen {
 	s.results = newResults(g)
 	s.run = widget.NewButton("Run", s.runView)
 	s.export = widget.NewButton("Export…", func() {
-		if s.current == nil {
-			return
+		if sqlText, ok := s.sql(); ok {
+			g.export(sqlText, s.current.Name)
 		}
-		sqlText, err := g.c.ViewSQL(s.current.Name, s.args())
-		if err != nil {
-			s.results.status.SetText(err.Error())
-			return
-		}
-		g.export(sqlText, s.current.Name)
 	})
 	s.toSQL = widget.NewButton("Open in SQL console", func() {
-		if s.current == nil {
-			return
+		if sqlText, ok := s.sql(); ok {
+			g.console.setSQL(sqlText)
+			g.tabs.SelectIndex(2)
 		}
-		sqlText, err := g.c.ViewSQL(s.current.Name, s.args())
-		if err != nil {
-			s.results.status.SetText(err.Error())
-			return
-		}
-		g.console.setSQL(sqlText)
-		g.tabs.SelectIndex(2)
 	})
 	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {
 		b.Disable()
@@ -102,6 +90,20 @@ func (s *viewsScreen) pick(i int) {
 	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {
 		b.Enable()
 	}
+}
+
+// sql is the current view's SQL with the parameters filled in; a bad
+// parameter is said in the status line.
+func (s *viewsScreen) sql() (string, bool) {
+	if s.current == nil {
+		return "", false
+	}
+	sqlText, err := s.g.c.ViewSQL(s.current.Name, s.args())
+	if err != nil {
+		s.results.status.SetText(err.Error())
+		return "", false
+	}
+	return sqlText, true
 }
 
 // args are the parameters the user filled in; empty ones are not given.
