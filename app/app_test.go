@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"dev.l4case/l4case/ingest"
+	"dev.l4case/l4case/query"
 )
 
 const flowDir = "../testdata/flowlogs/"
@@ -391,5 +392,46 @@ func TestOpenRefusesTooManyMembersAndTooMuch(t *testing.T) {
 	_, err = OpenPack(ctx, pack, filepath.Join(t.TempDir(), "o"), Limits{MaxMembers: 10, MaxTotal: 1000, MaxRatio: 1000, RatioFloor: 1 << 20}, nil)
 	if err == nil || !strings.Contains(err.Error(), "more than the 1000 B allowed") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestInterruptedPairingRunsAgain: when pairing the flow logs is
+// interrupted after the files are in, the next import pairs them, even an
+// import of something else.
+func TestInterruptedPairingRunsAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newCase(t)
+	count := func() (n int) {
+		p, err := c.Console(ctx, "SELECT count(*) FROM flow_conversations", 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(p.Rows[0][0].(int64))
+	}
+	want := count()
+	if want == 0 {
+		t.Fatal("no conversations after the import")
+	}
+	// What an interruption leaves: the flag set, the pairing rolled back
+	// (here: emptied, to see it come back).
+	c.Close()
+	db, err := query.OpenWriter(ctx, c.DBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"INSERT INTO case_meta VALUES ('derive_pending', 'true')", "DELETE FROM flow_conversations"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if _, err := c.Import(ctx, []string{"../testdata/opflex/opflex-2024-seed.log"}, ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != want {
+		t.Errorf("%d conversations after the next import, want %d again", got, want)
+	}
+	if p, _ := c.Console(ctx, "SELECT count(*) FROM case_meta WHERE key = 'derive_pending'", 0, 1); p.Rows[0][0] != int64(0) {
+		t.Error("derive_pending still set")
 	}
 }

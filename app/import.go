@@ -155,7 +155,10 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		return nil, err
 	}
 	defer checkpointClose(context.Background(), db)
-	derive := false
+	derive, err := query.DerivePending(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	for i, cd := range todo {
 		if ctx.Err() != nil {
 			r := FileResult{Name: cd.name, Kind: cd.imp.Kind(), Err: ctx.Err()}
@@ -180,7 +183,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		err := query.Derive(ctx, db)
 		stop()
 		if err != nil {
-			return report, err
+			return report, fmt.Errorf("the files are imported, but pairing the flow logs failed (it runs again at the next import): %w", err)
 		}
 	}
 	return report, nil

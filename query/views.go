@@ -227,6 +227,11 @@ func Derive(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	defer conn.ExecContext(context.Background(), "SET memory_limit = "+quoteSQL(limit))
+	// Pending until done: an interrupted derivation runs again at the next
+	// import, whatever that import brings.
+	if _, err := conn.ExecContext(ctx, "INSERT OR REPLACE INTO case_meta VALUES ('derive_pending', 'true')"); err != nil {
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
@@ -234,8 +239,20 @@ func Derive(ctx context.Context, db *sql.DB) error {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		return fmt.Errorf("deriving flow_conversations: %w", err)
 	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM case_meta WHERE key = 'derive_pending'"); err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return err
+	}
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// DerivePending reports whether a Derive was interrupted since it last
+// completed.
+func DerivePending(ctx context.Context, db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_meta WHERE key = 'derive_pending'").Scan(&n)
+	return n > 0, err
 }
 
 // deriveMemoryMB is the buffer pool for pairing n flow log rows: 128 bytes
