@@ -239,7 +239,12 @@ func (e *env) printDemoNext(ctx context.Context, c *app.Case) error {
 	if err := t.print(e.stdout, outTable); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nnext:\n  l4case diagnose %[1]s --param verdict=nacl_outbound\n  l4case views\n  l4case view %[1]s top_talkers --param by=pair\n  l4case query %[1]s \"SELECT request_id, uri, status FROM http_messages WHERE request_id IS NOT NULL LIMIT 5\"\n  l4case gui %[1]s\n", shellQuote(c.Dir))
+	// As the user called it (bin/l4case from ./run demo), so that the lines can be pasted.
+	self := "l4case"
+	if len(os.Args) > 0 && strings.ContainsRune(os.Args[0], '/') {
+		self = shellQuote(os.Args[0])
+	}
+	fmt.Fprintf(e.stdout, "\nnext:\n  %[2]s diagnose %[1]s --param verdict=nacl_outbound\n  %[2]s views\n  %[2]s view %[1]s top_talkers --param by=pair\n  %[2]s query %[1]s \"SELECT request_id, uri, status FROM http_messages WHERE request_id IS NOT NULL LIMIT 5\"\n  %[2]s gui %[1]s\n", shellQuote(c.Dir), self)
 	return nil
 }
 
