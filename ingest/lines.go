@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 )
@@ -88,4 +89,25 @@ func Fields(dst [][]byte, b []byte) [][]byte {
 		i = j
 	}
 	return dst
+}
+
+// Each calls fn with every line and its number until the end, checking ctx
+// every 16384 lines. A read error comes back as a PosError naming file and
+// the line being read; an error from fn ends the loop and comes back as is.
+func (l *LineReader) Each(ctx context.Context, file string, fn func(line []byte, n int64) error) error {
+	for {
+		line, n, err := l.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &PosError{ErrorPos: ErrorPos{File: file, Unit: "line", N: n + 1}, Err: err}
+		}
+		if n&0x3fff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := fn(line, n); err != nil {
+			return err
+		}
+	}
 }

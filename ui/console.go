@@ -64,7 +64,7 @@ func newConsoleScreen(g *gui) *consoleScreen {
 			s.editor.Refresh()
 		}
 	}
-	s.editor.SetPlaceHolder("SELECT … — Ctrl+Enter runs it. The console reads the case only: no files, no network, no writes.")
+	s.editor.SetPlaceHolder("SQL over the case — Ctrl+Enter runs it. The console reads the case only: no files, no network, no writes.")
 	s.tables = widget.NewList(
 		func() int { return len(s.names) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },

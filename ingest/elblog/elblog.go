@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -59,33 +58,27 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 	id := int64(src.ID)
 	kinds := map[string]int64{}
 	lr := ingest.NewLineReader(rc)
-	for {
-		line, n, err := lr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", &ingest.PosError{ErrorPos: ingest.ErrorPos{File: src.Name, Unit: "line", N: n + 1}, Err: err}
-		}
-		if n&0x3fff == 0 && ctx.Err() != nil {
-			return "", ctx.Err()
-		}
+	err = lr.Each(ctx, src.Name, func(line []byte, n int64) error {
 		if len(line) == 0 || isBlank(line) {
-			continue
+			return nil
 		}
 		if lr.Long {
 			w.Reject(n, "line", string(line), fmt.Sprintf("line longer than %d bytes", ingest.MaxLine))
-			continue
+			return nil
 		}
 		if reason := p.parse(line); reason != "" {
 			w.Reject(n, "line", string(line), reason)
-			continue
+			return nil
 		}
 		p.emit(t, id, n)
 		kinds[p.kind]++
 		if p.timeNS != 0 {
 			w.SeeTimeNS(p.timeNS)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	var parts []string
 	for _, k := range []string{"classic", "alb", "nlb"} {

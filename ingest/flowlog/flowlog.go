@@ -220,31 +220,18 @@ func (p *parser) text(ctx context.Context, src *ingest.Source, r io.Reader) (str
 	lr := ingest.NewLineReader(r)
 	stripTS := false
 	first := true
-	for {
-		line, n, err := lr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", &ingest.PosError{ErrorPos: ingest.ErrorPos{File: src.Name, Unit: "line", N: n + 1}, Err: err}
-		}
-		if n&0x3fff == 0 && ctx.Err() != nil {
-			return "", ctx.Err()
-		}
+	err := lr.Each(ctx, src.Name, func(line []byte, n int64) error {
 		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+			return nil
 		}
 		if first {
 			first = false
 			if f, ok := parseHeader(line); ok {
-				if err := p.setFormat(f); err != nil {
-					return "", err
-				}
-				continue
+				return p.setFormat(f)
 			}
 			f, err := formatFor(src)
 			if err != nil {
-				return "", err
+				return err
 			}
 			toks := strings.Fields(string(line))
 			if len(toks) == len(f.Names)+1 && isExportTimestamp(toks[0]) {
@@ -253,18 +240,18 @@ func (p *parser) text(ctx context.Context, src *ingest.Source, r io.Reader) (str
 			}
 			if f == defaultFormat {
 				if reason := fitsDefault(toks); reason != "" {
-					return "", fmt.Errorf("%s: header-less flow log whose records do not fit the default version-2 format (%s); "+
+					return fmt.Errorf("%s: header-less flow log whose records do not fit the default version-2 format (%s); "+
 						"give its format with --flow-log-format '${version} ...' or import the describe-flow-logs output that has its FlowLogId", src.Name, reason)
 				}
 				f = &Format{Names: f.Names, known: f.known, From: "default v2 (no header)"}
 			}
 			if err := p.setFormat(f); err != nil {
-				return "", err
+				return err
 			}
 		}
 		if lr.Long {
 			p.w.Reject(n, "line", string(line), fmt.Sprintf("line longer than %d bytes", ingest.MaxLine))
-			continue
+			return nil
 		}
 		rec := line
 		if stripTS {
@@ -275,6 +262,10 @@ func (p *parser) text(ctx context.Context, src *ingest.Source, r io.Reader) (str
 		if reason := p.record(rec, n); reason != "" {
 			p.w.Reject(n, "line", string(line), reason)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if p.f == nil {
 		return "flow log text (empty)", nil

@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -75,30 +74,19 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 	}
 	id := int64(src.ID)
 	var other, packets, events int64
-	lr := ingest.NewLineReader(rc)
-	for {
-		b, n, err := lr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", &ingest.PosError{ErrorPos: ingest.ErrorPos{File: src.Name, Unit: "line", N: n + 1}, Err: err}
-		}
-		if n&0x3fff == 0 && ctx.Err() != nil {
-			return "", ctx.Err()
-		}
+	err = ingest.NewLineReader(rc).Each(ctx, src.Name, func(b []byte, n int64) error {
 		line := string(b)
 		if strings.TrimSpace(line) == "" {
-			continue
+			return nil
 		}
 		if !candidate(line) {
 			other++
-			continue
+			return nil
 		}
 		d, err := parse(line)
 		if err != nil {
 			w.Reject(n, "line", line, err.Error())
-			continue
+			return nil
 		}
 		d.emit(t, id, n)
 		if d.kind == "event" {
@@ -107,6 +95,10 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 			packets++
 			w.SeeTime(d.time)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if other > 0 {
 		w.Note(fmt.Sprintf("%d lines are other opflex-agent messages, not drop records", other))
