@@ -123,13 +123,17 @@ func (r *results) load(offset int) {
 		p, err := fetch(ctx, offset, pageSize)
 		took := time.Since(start)
 		cancel()
+		var cells [][]string
+		if err == nil {
+			cells = texts(p) // formatting 500 rows is not the UI goroutine's job
+		}
 		r.g.do(func() {
 			if gen != r.gen {
 				return // superseded by a newer run
 			}
 			r.stop = nil
 			r.cancel.Hide()
-			r.show(p, err, took)
+			r.show(p, cells, err, took)
 			if r.onLoaded != nil {
 				r.onLoaded(err)
 			}
@@ -137,8 +141,22 @@ func (r *results) load(offset int) {
 	})
 }
 
-// show displays a fetched page, or why there is none (UI goroutine).
-func (r *results) show(p *query.Page, err error, took time.Duration) {
+// texts is a page's values as the table shows them.
+func texts(p *query.Page) [][]string {
+	out := make([][]string, len(p.Rows))
+	for i, row := range p.Rows {
+		cells := make([]string, len(row))
+		for j, v := range row {
+			cells[j] = query.Text(v)
+		}
+		out[i] = cells
+	}
+	return out
+}
+
+// show displays a fetched page and its cell texts, or why there is none
+// (UI goroutine).
+func (r *results) show(p *query.Page, cells [][]string, err error, took time.Duration) {
 	if err != nil {
 		// No stale rows under a new query's error.
 		r.page, r.cells = nil, nil
@@ -153,15 +171,7 @@ func (r *results) show(p *query.Page, err error, took time.Duration) {
 		r.content.Refresh() // the message may take several lines
 		return
 	}
-	r.page = p
-	r.cells = make([][]string, len(p.Rows))
-	for i, row := range p.Rows {
-		cells := make([]string, len(row))
-		for j, v := range row {
-			cells[j] = query.Text(v)
-		}
-		r.cells[i] = cells
-	}
+	r.page, r.cells = p, cells
 	for j, c := range p.Columns {
 		r.table.SetColumnWidth(j, columnWidth(c, r.cells, j))
 	}
