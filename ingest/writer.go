@@ -34,7 +34,6 @@ type Writer struct {
 	err  error // first database error
 
 	tables  []*Table
-	primary *Table
 	errs    *Table
 	notes   map[string]int64
 	noteOrd []string
@@ -73,21 +72,49 @@ func (w *Writer) Source() *Source { return w.src }
 
 func (w *Writer) run() {
 	defer close(w.done)
-	for j := range w.jobs {
-		err := w.failed()
-		if err == nil {
-			switch {
-			case j.rec != nil:
-				err = w.insertBatch(w.ctx, j.t, j.rec)
-			case j.exec != nil:
-				err = j.exec(w.conn)
-			}
-			if err != nil && j.res == nil {
-				w.fail(err)
+	var held *job // taken off the queue to end a stream of batches; runs next
+	for {
+		var j job
+		if held != nil {
+			j, held = *held, nil
+		} else {
+			var ok bool
+			if j, ok = <-w.jobs; !ok {
+				return
 			}
 		}
-		if j.rec != nil {
-			j.rec.Release()
+		err := w.failed()
+		switch {
+		case err != nil:
+			if j.rec != nil {
+				j.rec.Release()
+			}
+		case j.rec != nil:
+			// Batches of one table that follow each other go to DuckDB as
+			// one INSERT: a statement per batch keeps DuckDB on one thread.
+			more := func() arrow.RecordBatch {
+				if w.failed() != nil {
+					return nil
+				}
+				select {
+				case n, ok := <-w.jobs:
+					if !ok {
+						return nil
+					}
+					if n.rec != nil && n.t == j.t {
+						return n.rec
+					}
+					held = &n
+				case <-w.ctx.Done():
+				}
+				return nil
+			}
+			err = w.insert(w.ctx, j.t, j.rec, more)
+		case j.exec != nil:
+			err = j.exec(w.conn)
+		}
+		if err != nil && j.res == nil {
+			w.fail(err)
 		}
 		if j.res != nil {
 			j.res <- err
@@ -140,12 +167,13 @@ func (w *Writer) Do(f func(*sql.Conn) error) error {
 	return <-res
 }
 
-// Records opens the table whose rows are the file's records: they are what
-// the evidence table counts and progress shows.
+// Records opens a table whose rows are the file's records: they are what
+// the evidence table counts and progress shows. A file whose records go to
+// several tables (one per load balancer type) opens each with Records.
 func (w *Writer) Records(table string, columns ...string) (*Table, error) {
 	t, err := w.Table(table, columns...)
 	if err == nil {
-		w.primary = t
+		t.records = true
 	}
 	return t, err
 }
@@ -376,6 +404,7 @@ type Table struct {
 	n         int
 	batch     int
 	total     int64
+	records   bool     // rows are the file's records
 	targets   []string // table columns inserted
 	exprs     []string // the SELECT expression for each
 	insertSQL string
@@ -398,7 +427,7 @@ func (t *Table) Row() {
 	}
 	t.n++
 	t.total++
-	if t == t.w.primary {
+	if t.records {
 		t.w.records.Add(1)
 	}
 	if t.n >= t.batch {
