@@ -15,27 +15,30 @@ import (
 var schemaSQL string
 
 // CurrentVersion is the schema version this build writes.
-const CurrentVersion = 1
+const CurrentVersion = 2
 
-// A migration brings a case from version-1 to version. Migration 1 creates
-// the schema from nothing; later ones alter it. They never rewrite evidence
-// tables in ways that lose rows.
+// A migration brings a case from version-1 to version. A new case gets
+// schema.sql whole, at the newest version; the steps bring older cases
+// there. They never rewrite evidence tables in ways that lose rows.
 type migration struct {
 	version int
 	sql     string
 }
 
-var migrations = []migration{
-	{1, schemaSQL + "\n" + strings.Join(commentStatements(schemaSQL), ";\n") + ";"},
-}
+var (
+	fresh      = schemaSQL + "\n" + strings.Join(commentStatements(schemaSQL), ";\n") + ";"
+	migrations = []migration{
+		{2, splitELBLogs()},
+	}
+)
 
 // Migrate brings db to CurrentVersion, one transaction per step. A database
 // of a newer version is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	return migrate(ctx, db, migrations)
+	return migrate(ctx, db, fresh, migrations)
 }
 
-func migrate(ctx context.Context, db *sql.DB, steps []migration) error {
+func migrate(ctx context.Context, db *sql.DB, fresh string, steps []migration) error {
 	have, err := SchemaVersion(ctx, db)
 	if err != nil {
 		return err
@@ -43,6 +46,9 @@ func migrate(ctx context.Context, db *sql.DB, steps []migration) error {
 	want := steps[len(steps)-1].version
 	if have > want {
 		return &VersionError{Have: have, Want: want}
+	}
+	if have == 0 {
+		return apply(ctx, db, migration{want, fresh})
 	}
 	for _, m := range steps {
 		if m.version <= have {
@@ -109,4 +115,58 @@ func commentStatements(ddl string) []string {
 		}
 	}
 	return out
+}
+
+// splitELBLogs is migration 2: version 1 kept every access log entry in one
+// 54-column table, elb_logs; version 2 keeps one table per load balancer
+// type and a view of that name over them (see schema.sql).
+func splitELBLogs() string {
+	var b strings.Builder
+	b.WriteString("ALTER TABLE elb_logs RENAME TO elb_logs_v1;\n")
+	tables := map[string]string{"elb_classic_logs": "classic", "alb_logs": "alb", "nlb_logs": "nlb"}
+	for _, t := range []string{"elb_classic_logs", "alb_logs", "nlb_logs"} {
+		ddl := schemaBlock("-- table: ", "CREATE TABLE "+t+" (", ");")
+		b.WriteString(ddl + "\n")
+		for _, c := range commentStatements(ddl) {
+			b.WriteString(c + ";\n")
+		}
+		cols := strings.Join(tableColumns(ddl), ", ")
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) SELECT %s FROM elb_logs_v1 WHERE lb_type = '%s';\n", t, cols, cols, tables[t])
+	}
+	b.WriteString("DROP TABLE elb_logs_v1;\n")
+	b.WriteString(schemaBlock("", "CREATE VIEW elb_logs AS", ";") + "\n")
+	return b.String()
+}
+
+// schemaBlock is the statement of schema.sql that starts with the line
+// start and ends with the first line ending in end, with the comment line
+// before it when that begins with doc.
+func schemaBlock(doc, start, end string) string {
+	lines := strings.Split(schemaSQL, "\n")
+	for i, l := range lines {
+		if l != start {
+			continue
+		}
+		from := i
+		if doc != "" && i > 0 && strings.HasPrefix(lines[i-1], doc) {
+			from = i - 1
+		}
+		for j := i; j < len(lines); j++ {
+			if strings.HasSuffix(strings.TrimSpace(strings.SplitN(lines[j], "--", 2)[0]), end) {
+				return strings.Join(lines[from:j+1], "\n")
+			}
+		}
+	}
+	panic("query: schema.sql has no " + start)
+}
+
+// tableColumns lists the columns a CREATE TABLE statement declares.
+func tableColumns(ddl string) []string {
+	var cols []string
+	for _, l := range strings.Split(ddl, "\n") {
+		if m := columnRE.FindStringSubmatch(l); m != nil {
+			cols = append(cols, m[1])
+		}
+	}
+	return cols
 }

@@ -161,62 +161,113 @@ CREATE TABLE flow_log_configs (
     creation_time  TIMESTAMPTZ  -- when the flow log was created
 );
 
--- table: Elastic Load Balancing access log entries: Classic, ALB and NLB, one row per line.
-CREATE TABLE elb_logs (
+-- Access logs are stored one table per load balancer type, each with only the fields that type
+-- logs: DuckDB stores a column that is NULL on every row at nearly the cost of a full one, and a
+-- single 54-column table cost three times as much to fill (BENCHMARKS.md). Query elb_logs, the
+-- view that unions them.
+-- table: Classic Load Balancer access log entries (HTTP/HTTPS and TCP/SSL listeners), one row per line; read through the elb_logs view.
+CREATE TABLE elb_classic_logs (
     evidence_id                 INTEGER NOT NULL, -- evidence file (evidence.evidence_id)
-    line                        BIGINT,      -- 1-based line number in the file
-    lb_type                     VARCHAR,     -- classic, alb or nlb
-    type                        VARCHAR,     -- ALB request type (http, https, h2, grpcs, ws, wss) or NLB listener type (tls)
-    version                     VARCHAR,     -- NLB log entry version
-    time                        TIMESTAMPTZ, -- when the load balancer sent the response (Classic/ALB) or closed the connection (NLB)
-    elb                         VARCHAR,     -- load balancer name or resource id
-    listener                    VARCHAR,     -- NLB listener id
-    client_ip                   VARCHAR,     -- client address as the load balancer saw it
-    client_port                 INTEGER,     -- client port
-    backend_ip                  VARCHAR,     -- registered instance / target / destination address; NULL when none
-    backend_port                INTEGER,     -- backend port (the NodePort for an OpenShift router)
-    request_processing_time     DOUBLE,      -- seconds from receipt to dispatch to the backend; NULL when logged as -1
-    backend_processing_time     DOUBLE,      -- seconds the backend took (ALB target_processing_time); NULL when -1
-    response_processing_time    DOUBLE,      -- seconds to send the response; NULL when -1
-    processing_time_missing     BOOLEAN,     -- a processing time was -1: the backend was never reached or closed early
-    elb_status_code             INTEGER,     -- status code the load balancer returned
-    backend_status_code         INTEGER,     -- status code the backend returned (ALB target_status_code)
-    received_bytes              BIGINT,      -- bytes received from the client
-    sent_bytes                  BIGINT,      -- bytes sent to the client
-    request                     VARCHAR,     -- request line as logged; "- - - " for TCP/SSL listeners
-    method                      VARCHAR,     -- HTTP method from the request line
-    url                         VARCHAR,     -- URL from the request line
-    protocol                    VARCHAR,     -- HTTP version from the request line
-    user_agent                  VARCHAR,     -- User-Agent
-    ssl_cipher                  VARCHAR,     -- TLS cipher (NLB tls_cipher)
-    ssl_protocol                VARCHAR,     -- TLS protocol (NLB tls_protocol_version)
-    target_group_arn            VARCHAR,     -- ALB target group
-    trace_id                    VARCHAR,     -- ALB X-Amzn-Trace-Id
-    domain_name                 VARCHAR,     -- SNI domain
-    chosen_cert_arn             VARCHAR,     -- certificate presented to the client
-    matched_rule_priority       INTEGER,     -- ALB rule that matched
-    request_creation_time       TIMESTAMPTZ, -- ALB: when the request was received
-    actions_executed            VARCHAR,     -- ALB actions, comma-separated
-    redirect_url                VARCHAR,     -- ALB redirect target
-    error_reason                VARCHAR,     -- ALB error reason code
-    target_port_list            VARCHAR,     -- ALB targets tried (ip:port, space-separated)
-    target_status_code_list     VARCHAR,     -- ALB status codes of the targets tried
-    classification              VARCHAR,     -- ALB desync classification
-    classification_reason       VARCHAR,     -- ALB desync classification reason
-    conn_trace_id               VARCHAR,     -- ALB connection traceability id (joins to connection logs)
-    transformed_host            VARCHAR,     -- ALB host header after transforms
-    transformed_uri             VARCHAR,     -- ALB URI after transforms
-    request_transform_status    VARCHAR,     -- ALB transform status
-    connection_time             DOUBLE,      -- NLB: milliseconds the connection lasted
-    tls_handshake_time          DOUBLE,      -- NLB: milliseconds of the TLS handshake
-    incoming_tls_alert          VARCHAR,     -- NLB: TLS alert from the client
-    chosen_cert_serial          VARCHAR,     -- NLB: serial of the certificate
-    tls_named_group             VARCHAR,     -- NLB: key exchange group
-    alpn_fe_protocol            VARCHAR,     -- NLB: ALPN protocol with the client
-    alpn_be_protocol            VARCHAR,     -- NLB: ALPN protocol with the target
-    alpn_client_preference_list VARCHAR,     -- NLB: ALPN list the client offered
+    line                        BIGINT,       -- 1-based line number in the file
+    time                        TIMESTAMPTZ,  -- when the load balancer sent the response (Classic/ALB) or closed the connection (NLB)
+    elb                         VARCHAR,      -- load balancer name or resource id
+    client_ip                   VARCHAR,      -- client address as the load balancer saw it
+    client_port                 INTEGER,      -- client port
+    backend_ip                  VARCHAR,      -- registered instance / target / destination address; NULL when none
+    backend_port                INTEGER,      -- backend port (the NodePort for an OpenShift router)
+    request_processing_time     DOUBLE,       -- seconds from receipt to dispatch to the backend; NULL when logged as -1
+    backend_processing_time     DOUBLE,       -- seconds the backend took (ALB target_processing_time); NULL when -1
+    response_processing_time    DOUBLE,       -- seconds to send the response; NULL when -1
+    processing_time_missing     BOOLEAN,      -- a processing time was -1: the backend was never reached or closed early
+    elb_status_code             INTEGER,      -- status code the load balancer returned
+    backend_status_code         INTEGER,      -- status code the backend returned (ALB target_status_code)
+    received_bytes              BIGINT,       -- bytes received from the client
+    sent_bytes                  BIGINT,       -- bytes sent to the client
+    request                     VARCHAR,      -- request line as logged; "- - - " for TCP/SSL listeners
+    method                      VARCHAR,      -- HTTP method from the request line
+    url                         VARCHAR,      -- URL from the request line
+    protocol                    VARCHAR,      -- HTTP version from the request line
+    user_agent                  VARCHAR,      -- User-Agent
+    ssl_cipher                  VARCHAR,      -- TLS cipher (NLB tls_cipher)
+    ssl_protocol                VARCHAR,      -- TLS protocol (NLB tls_protocol_version)
+    extra                       VARCHAR[]     -- trailing fields beyond those AWS documents today, in order
+);
+
+-- table: Application Load Balancer access log entries, one row per line; read through the elb_logs view.
+CREATE TABLE alb_logs (
+    evidence_id                 INTEGER NOT NULL, -- evidence file (evidence.evidence_id)
+    line                        BIGINT,       -- 1-based line number in the file
+    type                        VARCHAR,      -- ALB request type (http, https, h2, grpcs, ws, wss) or NLB listener type (tls)
+    time                        TIMESTAMPTZ,  -- when the load balancer sent the response (Classic/ALB) or closed the connection (NLB)
+    elb                         VARCHAR,      -- load balancer name or resource id
+    client_ip                   VARCHAR,      -- client address as the load balancer saw it
+    client_port                 INTEGER,      -- client port
+    backend_ip                  VARCHAR,      -- registered instance / target / destination address; NULL when none
+    backend_port                INTEGER,      -- backend port (the NodePort for an OpenShift router)
+    request_processing_time     DOUBLE,       -- seconds from receipt to dispatch to the backend; NULL when logged as -1
+    backend_processing_time     DOUBLE,       -- seconds the backend took (ALB target_processing_time); NULL when -1
+    response_processing_time    DOUBLE,       -- seconds to send the response; NULL when -1
+    processing_time_missing     BOOLEAN,      -- a processing time was -1: the backend was never reached or closed early
+    elb_status_code             INTEGER,      -- status code the load balancer returned
+    backend_status_code         INTEGER,      -- status code the backend returned (ALB target_status_code)
+    received_bytes              BIGINT,       -- bytes received from the client
+    sent_bytes                  BIGINT,       -- bytes sent to the client
+    request                     VARCHAR,      -- request line as logged; "- - - " for TCP/SSL listeners
+    method                      VARCHAR,      -- HTTP method from the request line
+    url                         VARCHAR,      -- URL from the request line
+    protocol                    VARCHAR,      -- HTTP version from the request line
+    user_agent                  VARCHAR,      -- User-Agent
+    ssl_cipher                  VARCHAR,      -- TLS cipher (NLB tls_cipher)
+    ssl_protocol                VARCHAR,      -- TLS protocol (NLB tls_protocol_version)
+    target_group_arn            VARCHAR,      -- ALB target group
+    trace_id                    VARCHAR,      -- ALB X-Amzn-Trace-Id
+    domain_name                 VARCHAR,      -- SNI domain
+    chosen_cert_arn             VARCHAR,      -- certificate presented to the client
+    matched_rule_priority       INTEGER,      -- ALB rule that matched
+    request_creation_time       TIMESTAMPTZ,  -- ALB: when the request was received
+    actions_executed            VARCHAR,      -- ALB actions, comma-separated
+    redirect_url                VARCHAR,      -- ALB redirect target
+    error_reason                VARCHAR,      -- ALB error reason code
+    target_port_list            VARCHAR,      -- ALB targets tried (ip:port, space-separated)
+    target_status_code_list     VARCHAR,      -- ALB status codes of the targets tried
+    classification              VARCHAR,      -- ALB desync classification
+    classification_reason       VARCHAR,      -- ALB desync classification reason
+    conn_trace_id               VARCHAR,      -- ALB connection traceability id (joins to connection logs)
+    transformed_host            VARCHAR,      -- ALB host header after transforms
+    transformed_uri             VARCHAR,      -- ALB URI after transforms
+    request_transform_status    VARCHAR,      -- ALB transform status
+    extra                       VARCHAR[]     -- trailing fields beyond those AWS documents today, in order
+);
+
+-- table: Network Load Balancer (TLS listener) access log entries, one row per line; read through the elb_logs view.
+CREATE TABLE nlb_logs (
+    evidence_id                 INTEGER NOT NULL, -- evidence file (evidence.evidence_id)
+    line                        BIGINT,       -- 1-based line number in the file
+    type                        VARCHAR,      -- ALB request type (http, https, h2, grpcs, ws, wss) or NLB listener type (tls)
+    version                     VARCHAR,      -- NLB log entry version
+    time                        TIMESTAMPTZ,  -- when the load balancer sent the response (Classic/ALB) or closed the connection (NLB)
+    elb                         VARCHAR,      -- load balancer name or resource id
+    listener                    VARCHAR,      -- NLB listener id
+    client_ip                   VARCHAR,      -- client address as the load balancer saw it
+    client_port                 INTEGER,      -- client port
+    backend_ip                  VARCHAR,      -- registered instance / target / destination address; NULL when none
+    backend_port                INTEGER,      -- backend port (the NodePort for an OpenShift router)
+    connection_time             DOUBLE,       -- NLB: milliseconds the connection lasted
+    tls_handshake_time          DOUBLE,       -- NLB: milliseconds of the TLS handshake
+    received_bytes              BIGINT,       -- bytes received from the client
+    sent_bytes                  BIGINT,       -- bytes sent to the client
+    incoming_tls_alert          VARCHAR,      -- NLB: TLS alert from the client
+    chosen_cert_arn             VARCHAR,      -- certificate presented to the client
+    chosen_cert_serial          VARCHAR,      -- NLB: serial of the certificate
+    ssl_cipher                  VARCHAR,      -- TLS cipher (NLB tls_cipher)
+    ssl_protocol                VARCHAR,      -- TLS protocol (NLB tls_protocol_version)
+    tls_named_group             VARCHAR,      -- NLB: key exchange group
+    domain_name                 VARCHAR,      -- SNI domain
+    alpn_fe_protocol            VARCHAR,      -- NLB: ALPN protocol with the client
+    alpn_be_protocol            VARCHAR,      -- NLB: ALPN protocol with the target
+    alpn_client_preference_list VARCHAR,      -- NLB: ALPN list the client offered
     tls_connection_creation_time TIMESTAMPTZ, -- NLB: when the TLS connection started
-    extra                       VARCHAR[]    -- trailing fields beyond those AWS documents today, in order
+    extra                       VARCHAR[]     -- trailing fields beyond those AWS documents today, in order
 );
 
 -- table: packets dropped by Cisco ACI OpFlex (opflex-agent drop log) and the pod events it raises.
@@ -549,6 +600,19 @@ CREATE TABLE flow_conversations (
     peer_eni       VARCHAR,     -- for no_reply: the other end's ENI that REJECTed the packet this one let through
     records        BIGINT[]     -- the flow log records as evidence_id * 2^40 + line; record_refs(records) spells them "evidence:line"
 );
+
+-- elb_logs: every access log entry, whichever load balancer type logged it, with the columns of all three.
+CREATE VIEW elb_logs AS
+SELECT evidence_id, line, lb_type, type, version, time, elb, listener,
+       client_ip, client_port, backend_ip, backend_port, request_processing_time, backend_processing_time, response_processing_time, processing_time_missing,
+       elb_status_code, backend_status_code, received_bytes, sent_bytes, request, method, url, protocol,
+       user_agent, ssl_cipher, ssl_protocol, target_group_arn, trace_id, domain_name, chosen_cert_arn, matched_rule_priority,
+       request_creation_time, actions_executed, redirect_url, error_reason, target_port_list, target_status_code_list, classification, classification_reason,
+       conn_trace_id, transformed_host, transformed_uri, request_transform_status, connection_time, tls_handshake_time, incoming_tls_alert, chosen_cert_serial,
+       tls_named_group, alpn_fe_protocol, alpn_be_protocol, alpn_client_preference_list, tls_connection_creation_time, extra
+FROM (SELECT 'classic' AS lb_type, * FROM elb_classic_logs
+      UNION ALL BY NAME SELECT 'alb' AS lb_type, * FROM alb_logs
+      UNION ALL BY NAME SELECT 'nlb' AS lb_type, * FROM nlb_logs);
 
 -- flows: the flow log records the views analyse, one flow log per ENI (see flow_log_sources).
 -- A flag rather than a join: the join cost a third of a view's time on 16 M rows.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -54,14 +56,15 @@ func TestSchemaVersionRecorded(t *testing.T) {
 func TestMigrateOlderAndRefuseNewer(t *testing.T) {
 	ctx := context.Background()
 	db, path := newDB(t)
-	// An older case (version 1) gains what a later step adds.
+	// An older case gains what a later step adds.
+	next := CurrentVersion + 1
 	steps := append(append([]migration(nil), migrations...),
-		migration{2, `ALTER TABLE evidence ADD COLUMN note VARCHAR`})
-	if err := migrate(ctx, db, steps); err != nil {
+		migration{next, `ALTER TABLE evidence ADD COLUMN note VARCHAR`})
+	if err := migrate(ctx, db, fresh, steps); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := SchemaVersion(ctx, db); v != 2 {
-		t.Fatalf("after migration version = %d, want 2", v)
+	if v, _ := SchemaVersion(ctx, db); v != next {
+		t.Fatalf("after migration version = %d, want %d", v, next)
 	}
 	if _, err := db.Exec(`SELECT note FROM evidence`); err != nil {
 		t.Fatalf("migrated column missing: %v", err)
@@ -69,16 +72,66 @@ func TestMigrateOlderAndRefuseNewer(t *testing.T) {
 	// That case is now newer than this build: both ways in refuse it.
 	err := Migrate(ctx, db)
 	var ve *VersionError
-	if !errors.As(err, &ve) || ve.Have != 2 || ve.Want != CurrentVersion {
+	if !errors.As(err, &ve) || ve.Have != next || ve.Want != CurrentVersion {
 		t.Fatalf("Migrate on newer case: %v", err)
 	}
-	want := "case schema version 2 is newer than this l4case understands (1): upgrade l4case to open it"
+	want := fmt.Sprintf("case schema version %d is newer than this l4case understands (%d): upgrade l4case to open it", next, CurrentVersion)
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
 	db.Close()
 	if _, err := OpenReader(path); err == nil || err.Error() != want {
 		t.Errorf("OpenReader on newer case: %v", err)
+	}
+}
+
+// TestMigrateSplitsELBLogs opens a version 1 case, whose access log entries
+// are in one table, and finds them, unchanged, in the per-type tables and
+// through the elb_logs view.
+func TestMigrateSplitsELBLogs(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newDB(t)
+	v1, err := os.ReadFile("testdata/elb_logs_v1.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP VIEW elb_logs`, `DROP TABLE elb_classic_logs`, `DROP TABLE alb_logs`, `DROP TABLE nlb_logs`,
+		string(v1),
+		`INSERT INTO elb_logs (evidence_id, line, lb_type, time, elb, client_ip, client_port, request, extra)
+		 VALUES (1, 1, 'classic', '2021-04-05 06:00:00Z', 'my-clb', '192.0.2.1', 40000, '- - - ', ['x'])`,
+		`INSERT INTO elb_logs (evidence_id, line, lb_type, type, time, elb, client_ip, client_port, trace_id, conn_trace_id)
+		 VALUES (2, 7, 'alb', 'https', '2021-04-05 06:00:01Z', 'app/my-alb/1', '192.0.2.2', 40001, 'Root=1-abc', 'TID_1')`,
+		`INSERT INTO elb_logs (evidence_id, line, lb_type, type, version, time, elb, listener, tls_named_group)
+		 VALUES (3, 2, 'nlb', 'tls', '2.0', '2021-04-05 06:00:02Z', 'net/my-nlb/2', 'listener/net/my-nlb/2/3', 'x25519')`,
+		`UPDATE case_meta SET value = '1' WHERE key = 'schema_version'`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("making a version 1 case: %v\n%s", err, q)
+		}
+	}
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := SchemaVersion(ctx, db); v != CurrentVersion {
+		t.Fatalf("version %d after Migrate, want %d", v, CurrentVersion)
+	}
+	for q, want := range map[string]string{
+		`SELECT count(*) FROM elb_classic_logs`: "1",
+		`SELECT count(*) FROM alb_logs`:         "1",
+		`SELECT count(*) FROM nlb_logs`:         "1",
+		`SELECT string_agg(concat_ws('|', evidence_id, line, lb_type, type, version, strftime(time, '%S'), elb, listener, client_ip, client_port, request, extra, trace_id, conn_trace_id, tls_named_group), ';' ORDER BY line)
+		 FROM elb_logs`: "1|1|classic|00|my-clb|192.0.2.1|40000|- - - |[x];3|2|nlb|tls|2.0|02|net/my-nlb/2|listener/net/my-nlb/2/3|x25519;2|7|alb|https|01|app/my-alb/1|192.0.2.2|40001|Root=1-abc|TID_1",
+		`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'elb_logs_v1'`: "0",
+		`SELECT comment FROM duckdb_tables() WHERE table_name = 'alb_logs'`:      "Application Load Balancer access log entries, one row per line; read through the elb_logs view.",
+	} {
+		var got string
+		if err := db.QueryRow(q).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if got != want {
+			t.Errorf("%s\n got %s\nwant %s", q, got, want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
-// Package elblog imports Elastic Load Balancing access logs into elb_logs:
-// Classic (HTTP/HTTPS and TCP/SSL listeners), Application and Network
-// Load Balancer entries, recognised line by line, files plain or gzip.
+// Package elblog imports Elastic Load Balancing access logs: Classic
+// (HTTP/HTTPS and TCP/SSL listeners), Application and Network Load Balancer
+// entries, recognised line by line, files plain or gzip, into
+// elb_classic_logs, alb_logs and nlb_logs, which the view elb_logs unions.
 //
 // An entry is space-separated; a field in double quotes may hold spaces and
 // \" escapes, and a quoted field ends at a quote followed by a space or the
@@ -50,10 +51,7 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 		return "", err
 	}
 	defer rc.Close()
-	t, err := w.Records("elb_logs", columns...)
-	if err != nil {
-		return "", err
-	}
+	var sinks [3]*sink
 	p := &parser{}
 	id := int64(src.ID)
 	kinds := map[string]int64{}
@@ -70,8 +68,16 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 			w.Reject(n, "line", string(line), reason)
 			return nil
 		}
-		p.emit(t, id, n)
-		kinds[p.kind]++
+		k := p.spec.kind
+		if sinks[k] == nil {
+			s, err := open(w, p.spec)
+			if err != nil {
+				return err
+			}
+			sinks[k] = s
+		}
+		p.emit(sinks[k], id, n)
+		kinds[p.spec.name]++
 		if p.timeNS != 0 {
 			w.SeeTimeNS(p.timeNS)
 		}
@@ -101,8 +107,42 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-// Columns of elb_logs the importer writes, in order; the c* constants are
-// their positions.
+// A sink is the table one load balancer type's entries go to.
+type sink struct {
+	t   *ingest.Table
+	pos [cExtra + 1]int // the position in t of each columns entry
+}
+
+// open opens the table of spec's entries with the columns spec fills.
+func open(w *ingest.Writer, spec *lbSpec) (*sink, error) {
+	ids := []int{cEvidence, cLine}
+	for _, f := range spec.fields {
+		switch f.kind {
+		case kAddr:
+			ids = append(ids, f.col, f.col+1)
+		case kRequest:
+			ids = append(ids, cRequest, cMethod, cURL, cProtocol)
+		default:
+			ids = append(ids, f.col)
+		}
+	}
+	if spec.kind != nlbKind {
+		ids = append(ids, cMissing)
+	}
+	ids = append(ids, cExtra)
+	s := &sink{}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = columns[id]
+		s.pos[id] = i
+	}
+	var err error
+	s.t, err = w.Records(spec.table, names...)
+	return s, err
+}
+
+// Logical columns of an entry, in elb_logs' order; the c* constants are
+// their positions. Each type's table has the subset its fields fill.
 var columns = []string{
 	"evidence_id", "line", "lb_type", "type", "version", "time", "elb", "listener",
 	"client_ip", "client_port", "backend_ip", "backend_port",
@@ -192,18 +232,38 @@ type field struct {
 	kind kind
 }
 
+// An lbSpec is one load balancer type's entry layout and table.
+type lbSpec struct {
+	kind   int // classicKind, albKind, nlbKind
+	name   string
+	table  string
+	fields []field
+}
+
+const (
+	classicKind = iota
+	albKind
+	nlbKind
+)
+
 var (
-	classic = []field{{cTime, kTime}, {cELB, kStr}, {cClientIP, kAddr}, {cBackendIP, kAddr},
+	classic = &lbSpec{classicKind, "classic", "elb_classic_logs", classicFields}
+	alb     = &lbSpec{albKind, "alb", "alb_logs", albFields}
+	nlb     = &lbSpec{nlbKind, "nlb", "nlb_logs", nlbFields}
+)
+
+var (
+	classicFields = []field{{cTime, kTime}, {cELB, kStr}, {cClientIP, kAddr}, {cBackendIP, kAddr},
 		{cRPT, kSecs}, {cBPT, kSecs}, {cRSPT, kSecs}, {cELBStatus, kStatus}, {cBackendStatus, kStatus},
 		{cRecv, kInt}, {cSent, kInt}, {cRequest, kRequest}, {cUA, kStr}, {cSSLCipher, kStr}, {cSSLProtocol, kStr}}
-	alb = []field{{cType, kStr}, {cTime, kTime}, {cELB, kStr}, {cClientIP, kAddr}, {cBackendIP, kAddr},
+	albFields = []field{{cType, kStr}, {cTime, kTime}, {cELB, kStr}, {cClientIP, kAddr}, {cBackendIP, kAddr},
 		{cRPT, kSecs}, {cBPT, kSecs}, {cRSPT, kSecs}, {cELBStatus, kStatus}, {cBackendStatus, kStatus},
 		{cRecv, kInt}, {cSent, kInt}, {cRequest, kRequest}, {cUA, kStr}, {cSSLCipher, kStr}, {cSSLProtocol, kStr},
 		{cTargetGroup, kStr}, {cTraceID, kStr}, {cDomain, kStr}, {cCertARN, kStr}, {cRulePriority, kInt},
 		{cReqCreation, kTime}, {cActions, kStr}, {cRedirect, kStr}, {cErrorReason, kStr}, {cTargetList, kStr},
 		{cTargetStatusList, kStr}, {cClassification, kStr}, {cClassReason, kStr}, {cConnTrace, kStr},
 		{cTransHost, kStr}, {cTransURI, kStr}, {cTransStatus, kStr}}
-	nlb = []field{{cType, kStr}, {cVersion, kStr}, {cTime, kTime}, {cELB, kStr}, {cListener, kStr},
+	nlbFields = []field{{cType, kStr}, {cVersion, kStr}, {cTime, kTime}, {cELB, kStr}, {cListener, kStr},
 		{cClientIP, kAddr}, {cBackendIP, kAddr}, {cConnTime, kMillis}, {cTLSHandshake, kMillis},
 		{cRecv, kInt}, {cSent, kInt}, {cTLSAlert, kStr}, {cCertARN, kStr}, {cCertSerial, kStr},
 		{cSSLCipher, kStr}, {cSSLProtocol, kStr}, {cNamedGroup, kStr}, {cDomain, kStr},
@@ -232,8 +292,7 @@ type value struct {
 
 type parser struct {
 	toks    [][]byte
-	kind    string
-	spec    []field
+	spec    *lbSpec
 	vals    []value
 	extra   []string
 	missing bool
@@ -254,12 +313,12 @@ func (p *parser) parse(line []byte) string {
 	first := unsafeString(toks[0])
 	switch {
 	case first == "tls" && len(toks) > 1 && unsafeString(toks[1]) == "2.0":
-		p.kind, p.spec = "nlb", nlb
+		p.spec = nlb
 		if len(toks) < minNLB {
 			return fmt.Sprintf("NLB entry with %d fields, at least %d expected", len(toks), minNLB)
 		}
 	case albTypes[first]:
-		p.kind, p.spec = "alb", alb
+		p.spec = alb
 		if len(toks) < minALB {
 			return fmt.Sprintf("ALB entry with %d fields, at least %d expected", len(toks), minALB)
 		}
@@ -267,19 +326,20 @@ func (p *parser) parse(line []byte) string {
 		if _, ok := ingest.ParseISOTime(toks[0]); !ok {
 			return fmt.Sprintf("%q is neither a timestamp (Classic) nor an ALB/NLB entry type", truncate(first, 40))
 		}
-		p.kind, p.spec = "classic", classic
+		p.spec = classic
 		if len(toks) < minClassic {
 			return fmt.Sprintf("Classic entry with %d fields, %d expected", len(toks), minClassic)
 		}
 	}
-	if cap(p.vals) < len(p.spec) {
-		p.vals = make([]value, len(p.spec))
+	n := len(p.spec.fields)
+	if cap(p.vals) < n {
+		p.vals = make([]value, n)
 	}
-	p.vals = p.vals[:len(p.spec)]
+	p.vals = p.vals[:n]
 	p.missing, p.timeNS = false, 0
 	p.extra = p.extra[:0]
 	for i, tok := range toks {
-		if i >= len(p.spec) {
+		if i >= n {
 			p.extra = append(p.extra, string(tok))
 			continue
 		}
@@ -287,14 +347,14 @@ func (p *parser) parse(line []byte) string {
 			return reason
 		}
 	}
-	for i := len(toks); i < len(p.spec); i++ {
+	for i := len(toks); i < n; i++ {
 		p.vals[i] = value{null: true}
 	}
 	return ""
 }
 
 func (p *parser) convert(i int, tok []byte) string {
-	f := p.spec[i]
+	f := p.spec.fields[i]
 	v := &p.vals[i]
 	*v = value{}
 	s := unsafeString(tok)
@@ -363,44 +423,45 @@ func (p *parser) convert(i int, tok []byte) string {
 	return ""
 }
 
-// emit appends the staged line.
-func (p *parser) emit(t *ingest.Table, id, n int64) {
-	t.Int(cEvidence, id)
-	t.Int(cLine, n)
-	t.Str(cLBType, p.kind)
-	for i, f := range p.spec {
+// emit appends the staged line to s, its type's table.
+func (p *parser) emit(s *sink, id, n int64) {
+	t, pos := s.t, &s.pos
+	t.Int(pos[cEvidence], id)
+	t.Int(pos[cLine], n)
+	for i, f := range p.spec.fields {
 		v := &p.vals[i]
 		if v.null {
 			continue
 		}
+		c := pos[f.col]
 		switch f.kind {
 		case kStr:
-			t.Str(f.col, v.str)
+			t.Str(c, v.str)
 		case kTime:
-			t.Nanos(f.col, v.i)
+			t.Nanos(c, v.i)
 		case kAddr:
-			t.Str(f.col, v.ip)
-			t.Int(f.col+1, v.port)
+			t.Str(c, v.ip)
+			t.Int(pos[f.col+1], v.port)
 		case kSecs, kMillis:
-			t.Float(f.col, v.f)
+			t.Float(c, v.f)
 		case kStatus, kInt:
-			t.Int(f.col, v.i)
+			t.Int(c, v.i)
 		case kRequest:
-			t.Str(cRequest, v.str)
+			t.Str(pos[cRequest], v.str)
 			if v.m != nil {
 				for j, c := range []int{cMethod, cURL, cProtocol} {
 					if s := strings.TrimSpace(v.m[j]); s != "" && s != "-" {
-						t.Str(c, s)
+						t.Str(pos[c], s)
 					}
 				}
 			}
 		}
 	}
-	if p.kind != "nlb" {
-		t.Bool(cMissing, p.missing)
+	if p.spec.kind != nlbKind {
+		t.Bool(pos[cMissing], p.missing)
 	}
 	if len(p.extra) > 0 {
-		t.List(cExtra, p.extra)
+		t.List(pos[cExtra], p.extra)
 	}
 	t.Row()
 }

@@ -1,0 +1,58 @@
+-- elb_logs as schema version 1 created it (one table for every load balancer type); TestMigrateSplitsELBLogs builds a version 1 case from it.
+-- table: Elastic Load Balancing access log entries: Classic, ALB and NLB, one row per line.
+CREATE TABLE elb_logs (
+    evidence_id                 INTEGER NOT NULL, -- evidence file (evidence.evidence_id)
+    line                        BIGINT,      -- 1-based line number in the file
+    lb_type                     VARCHAR,     -- classic, alb or nlb
+    type                        VARCHAR,     -- ALB request type (http, https, h2, grpcs, ws, wss) or NLB listener type (tls)
+    version                     VARCHAR,     -- NLB log entry version
+    time                        TIMESTAMPTZ, -- when the load balancer sent the response (Classic/ALB) or closed the connection (NLB)
+    elb                         VARCHAR,     -- load balancer name or resource id
+    listener                    VARCHAR,     -- NLB listener id
+    client_ip                   VARCHAR,     -- client address as the load balancer saw it
+    client_port                 INTEGER,     -- client port
+    backend_ip                  VARCHAR,     -- registered instance / target / destination address; NULL when none
+    backend_port                INTEGER,     -- backend port (the NodePort for an OpenShift router)
+    request_processing_time     DOUBLE,      -- seconds from receipt to dispatch to the backend; NULL when logged as -1
+    backend_processing_time     DOUBLE,      -- seconds the backend took (ALB target_processing_time); NULL when -1
+    response_processing_time    DOUBLE,      -- seconds to send the response; NULL when -1
+    processing_time_missing     BOOLEAN,     -- a processing time was -1: the backend was never reached or closed early
+    elb_status_code             INTEGER,     -- status code the load balancer returned
+    backend_status_code         INTEGER,     -- status code the backend returned (ALB target_status_code)
+    received_bytes              BIGINT,      -- bytes received from the client
+    sent_bytes                  BIGINT,      -- bytes sent to the client
+    request                     VARCHAR,     -- request line as logged; "- - - " for TCP/SSL listeners
+    method                      VARCHAR,     -- HTTP method from the request line
+    url                         VARCHAR,     -- URL from the request line
+    protocol                    VARCHAR,     -- HTTP version from the request line
+    user_agent                  VARCHAR,     -- User-Agent
+    ssl_cipher                  VARCHAR,     -- TLS cipher (NLB tls_cipher)
+    ssl_protocol                VARCHAR,     -- TLS protocol (NLB tls_protocol_version)
+    target_group_arn            VARCHAR,     -- ALB target group
+    trace_id                    VARCHAR,     -- ALB X-Amzn-Trace-Id
+    domain_name                 VARCHAR,     -- SNI domain
+    chosen_cert_arn             VARCHAR,     -- certificate presented to the client
+    matched_rule_priority       INTEGER,     -- ALB rule that matched
+    request_creation_time       TIMESTAMPTZ, -- ALB: when the request was received
+    actions_executed            VARCHAR,     -- ALB actions, comma-separated
+    redirect_url                VARCHAR,     -- ALB redirect target
+    error_reason                VARCHAR,     -- ALB error reason code
+    target_port_list            VARCHAR,     -- ALB targets tried (ip:port, space-separated)
+    target_status_code_list     VARCHAR,     -- ALB status codes of the targets tried
+    classification              VARCHAR,     -- ALB desync classification
+    classification_reason       VARCHAR,     -- ALB desync classification reason
+    conn_trace_id               VARCHAR,     -- ALB connection traceability id (joins to connection logs)
+    transformed_host            VARCHAR,     -- ALB host header after transforms
+    transformed_uri             VARCHAR,     -- ALB URI after transforms
+    request_transform_status    VARCHAR,     -- ALB transform status
+    connection_time             DOUBLE,      -- NLB: milliseconds the connection lasted
+    tls_handshake_time          DOUBLE,      -- NLB: milliseconds of the TLS handshake
+    incoming_tls_alert          VARCHAR,     -- NLB: TLS alert from the client
+    chosen_cert_serial          VARCHAR,     -- NLB: serial of the certificate
+    tls_named_group             VARCHAR,     -- NLB: key exchange group
+    alpn_fe_protocol            VARCHAR,     -- NLB: ALPN protocol with the client
+    alpn_be_protocol            VARCHAR,     -- NLB: ALPN protocol with the target
+    alpn_client_preference_list VARCHAR,     -- NLB: ALPN list the client offered
+    tls_connection_creation_time TIMESTAMPTZ, -- NLB: when the TLS connection started
+    extra                       VARCHAR[]    -- trailing fields beyond those AWS documents today, in order
+);
