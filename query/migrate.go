@@ -119,7 +119,8 @@ func commentStatements(ddl string) []string {
 
 // splitELBLogs is migration 2: version 1 kept every access log entry in one
 // 54-column table, elb_logs; version 2 keeps one table per load balancer
-// type and a view of that name over them (see schema.sql).
+// type and a view of that name over them (see schema.sql), and HTTP headers
+// as text.
 func splitELBLogs() string {
 	var b strings.Builder
 	b.WriteString("ALTER TABLE elb_logs RENAME TO elb_logs_v1;\n")
@@ -135,6 +136,13 @@ func splitELBLogs() string {
 	}
 	b.WriteString("DROP TABLE elb_logs_v1;\n")
 	b.WriteString(schemaBlock("", "CREATE VIEW elb_logs AS", ";") + "\n")
+	// HTTP headers became the captured text (a MAP cost a third of the
+	// table's insert); names were lower-cased before, so they stay so.
+	b.WriteString(`ALTER TABLE http_messages ALTER headers TYPE VARCHAR USING
+		nullif(array_to_string(list_transform(map_entries(headers), lambda e: e['key'] || ': ' || e['value']), chr(13) || chr(10)), '');
+`)
+	b.WriteString(schemaBlock("", "CREATE MACRO http_header(h, name) AS", ";") + "\n")
+	b.WriteString(`COMMENT ON COLUMN http_messages.headers IS ` + quoteSQL(columnComment("http_messages", "headers")) + ";\n")
 	return b.String()
 }
 
@@ -169,4 +177,15 @@ func tableColumns(ddl string) []string {
 		}
 	}
 	return cols
+}
+
+// columnComment is the "-- description" of a column in schema.sql.
+func columnComment(table, column string) string {
+	ddl := schemaBlock("", "CREATE TABLE "+table+" (", ");")
+	for _, l := range strings.Split(ddl, "\n") {
+		if m := columnRE.FindStringSubmatch(l); m != nil && m[1] == column {
+			return m[2]
+		}
+	}
+	panic("query: schema.sql has no column " + table + "." + column)
 }

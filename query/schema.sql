@@ -52,6 +52,9 @@ CREATE MACRO in_cidr(a, c) AS ip_in_block(ip_num(a), ip_num(split_part(c, '/', 1
 CREATE MACRO record_refs(l) AS
     array_to_string(list_transform(list_sort(l), lambda x: (x // 1099511627776)::VARCHAR || ':' || (x % 1099511627776)::VARCHAR), ' ');
 -- ip_proto_name: IANA protocol number to the name tshark and the AWS console show.
+-- http_header(headers, name): the value of header name (any case) in http_messages.headers; repeats joined with ", " as RFC 9110 allows.
+CREATE MACRO http_header(h, name) AS
+    nullif(array_to_string(regexp_extract_all(h, '(?im)^' || regexp_escape(name) || '[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$', 1), ', '), '');
 CREATE MACRO ip_proto_name(p) AS
     CASE p WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 58 THEN 'ICMPv6'
            WHEN 47 THEN 'GRE' WHEN 50 THEN 'ESP' WHEN 132 THEN 'SCTP' ELSE CAST(p AS VARCHAR) END;
@@ -531,7 +534,7 @@ CREATE TABLE http_messages (
     reason           VARCHAR,     -- response reason phrase
     content_length   BIGINT,      -- Content-Length header
     body_bytes       BIGINT,      -- body bytes seen
-    headers          MAP(VARCHAR, VARCHAR), -- every header, names lower-cased; repeated headers joined with ", "
+    headers          VARCHAR,     -- the header lines as captured (order, spelling and repeats kept); http_header(headers, name) reads one
     request_id       VARCHAR,     -- request-id or x-request-id header
     x_forwarded_for  VARCHAR,     -- X-Forwarded-For header
     x_amzn_trace_id  VARCHAR,     -- X-Amzn-Trace-Id header

@@ -14,6 +14,7 @@ type httpMsg struct {
 	reason                string
 	contentLength         int64 // -1: none given
 	bodyBytes             int64
+	headers               string   // the header lines as captured, after the start line
 	keys, vals            []string // header names lower-cased, repeated ones joined
 	firstTs, lastTs       int64
 	firstFrame, lastFrame uint32
@@ -225,32 +226,37 @@ func (p *httpParser) parseHeader(block []byte) bool {
 }
 
 // parseFields reads the start line and headers of a (possibly partial)
-// header block into the current message.
+// header block into the current message. Every string it keeps slices one
+// copy of the block: a message costs one allocation, not one per header.
 func (p *httpParser) parseFields(block []byte) bool {
 	text := strings.TrimRight(string(block), "\r\n")
-	lines := strings.Split(text, "\n")
-	lines[0] = strings.TrimSuffix(lines[0], "\r")
+	first, rest, _ := strings.Cut(text, "\n")
+	first = strings.TrimSuffix(first, "\r")
 	m := p.cur
-	first := strings.SplitN(lines[0], " ", 3)
+	a, bc, ok := strings.Cut(first, " ")
+	b, c, three := strings.Cut(bc, " ")
 	if m.isReq {
-		if len(first) != 3 || !strings.HasPrefix(first[2], "HTTP/1.") {
+		if !ok || !three || !strings.HasPrefix(c, "HTTP/1.") {
 			return false
 		}
-		m.method, m.uri, m.version = first[0], first[1], first[2]
+		m.method, m.uri, m.version = a, b, c
 	} else {
-		if len(first) < 2 || !strings.HasPrefix(first[0], "HTTP/1.") {
+		if !ok || !strings.HasPrefix(a, "HTTP/1.") {
 			return false
 		}
-		st, err := strconv.Atoi(first[1])
+		st, err := strconv.Atoi(b)
 		if err != nil || st < 100 || st > 999 {
 			return false
 		}
-		m.version, m.status = first[0], st
-		if len(first) == 3 {
-			m.reason = first[2]
+		m.version, m.status = a, st
+		if three {
+			m.reason = c
 		}
 	}
-	for _, l := range lines[1:] {
+	m.headers = rest
+	for rest != "" {
+		var l string
+		l, rest, _ = strings.Cut(rest, "\n")
 		l = strings.TrimSuffix(l, "\r")
 		if l == "" {
 			continue
@@ -263,7 +269,7 @@ func (p *httpParser) parseFields(block []byte) bool {
 		if !ok {
 			continue
 		}
-		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		k, v = lowerName(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if i := indexOf(m.keys, k); i >= 0 {
 			m.vals[i] += ", " + v
 			continue
@@ -271,6 +277,33 @@ func (p *httpParser) parseFields(block []byte) bool {
 		m.keys, m.vals = append(m.keys, k), append(m.vals, v)
 	}
 	return true
+}
+
+// commonNames are header names as usually spelled, lower-cased, so that
+// the usual spelling costs no allocation.
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Connection",
+		"Content-Length", "Content-Type", "Transfer-Encoding", "Date", "Server", "Cache-Control", "Cookie", "Set-Cookie",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto", "Forwarded", "X-Request-Id",
+		"X-Request-ID", "Request-Id", "Request-ID", "X-Amzn-Trace-Id", "Location", "Authorization", "Referer", "Origin",
+		"Upgrade", "Keep-Alive", "Vary", "ETag", "Last-Modified", "Content-Encoding", "Expires", "Pragma"} {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
+
+// lowerName lower-cases a header name.
+func lowerName(k string) string {
+	if l, ok := commonNames[k]; ok {
+		return l
+	}
+	for i := 0; i < len(k); i++ {
+		if 'A' <= k[i] && k[i] <= 'Z' {
+			return strings.ToLower(k)
+		}
+	}
+	return k
 }
 
 // chooseBody decides how the body of the parsed message ends.

@@ -598,11 +598,7 @@ func (imp *importer) httpMessage(c *conv, ds *dirState, m *httpMsg) {
 		t.Int(18, m.contentLength)
 	}
 	t.Int(19, m.bodyBytes)
-	keys, vals := m.keys, m.vals
-	if keys == nil {
-		keys, vals = []string{}, []string{}
-	}
-	t.Map(20, keys, vals)
+	opt(20, m.headers)
 	rid := m.header("request-id")
 	if rid == "" {
 		rid = m.header("x-request-id")

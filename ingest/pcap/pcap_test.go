@@ -312,6 +312,15 @@ func TestGeneratedCaptureAgreesWithTruth(t *testing.T) {
 	if want := [][]string{{"true", "0", "0"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("retransmissions, missing RTTs, unpaired responses: %q", got)
 	}
+	// The header text keeps what the promoted columns were read from.
+	got = ingesttest.Rows(t, r.DB, `SELECT count(*) FILTER (is_request), count(*) FILTER (request_id IS NOT NULL),
+		count(*) FILTER (request_id IS DISTINCT FROM coalesce(http_header(headers, 'Request-Id'), http_header(headers, 'x-request-id'))),
+		count(*) FILTER (host IS DISTINCT FROM http_header(headers, 'HOST')),
+		count(*) FILTER (content_length IS DISTINCT FROM http_header(headers, 'content-length')::BIGINT)
+		FROM http_messages`)
+	if got[0][1] == "0" || got[0][2] != "0" || got[0][3] != "0" || got[0][4] != "0" {
+		t.Errorf("requests, with request-id, request-id/host/content-length differing from the header text: %q", got)
+	}
 }
 
 func FuzzParseProxy(f *testing.F) {
