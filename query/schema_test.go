@@ -125,10 +125,10 @@ func TestMigrateSplitsELBLogs(t *testing.T) {
 		`SELECT count(*) FROM nlb_logs`:         "1",
 		`SELECT string_agg(concat_ws('|', evidence_id, line, lb_type, type, version, strftime(time, '%S'), elb, listener, client_ip, client_port, request, extra, trace_id, conn_trace_id, tls_named_group), ';' ORDER BY line)
 		 FROM elb_logs`: "1|1|classic|00|my-clb|192.0.2.1|40000|- - - |[x];3|2|nlb|tls|2.0|02|net/my-nlb/2|listener/net/my-nlb/2/3|x25519;2|7|alb|https|01|app/my-alb/1|192.0.2.2|40001|Root=1-abc|TID_1",
-		`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'elb_logs_v1'`: "0",
+		`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'elb_logs_v1'`:                                                              "0",
 		`SELECT string_agg(concat_ws('|', conv_id, headers, http_header(headers, 'X-Request-ID')), ';' ORDER BY conv_id) FROM http_messages`: "1|host: x\r\nx-request-id: r1|r1;2",
-		`SELECT comment FROM duckdb_columns() WHERE table_name = 'http_messages' AND column_name = 'headers'`: columnComment("http_messages", "headers"),
-		`SELECT comment FROM duckdb_tables() WHERE table_name = 'alb_logs'`:      "Application Load Balancer access log entries, one row per line; read through the elb_logs view.",
+		`SELECT comment FROM duckdb_columns() WHERE table_name = 'http_messages' AND column_name = 'headers'`:                                columnComment("http_messages", "headers"),
+		`SELECT comment FROM duckdb_tables() WHERE table_name = 'alb_logs'`:                                                                  "Application Load Balancer access log entries, one row per line; read through the elb_logs view.",
 	} {
 		var got string
 		if err := db.QueryRow(q).Scan(&got); err != nil {
