@@ -12,7 +12,7 @@ run() { go test -tags "$TAGS" ./bench/ -run xxx -bench "$1" -benchtime "${2:-1x}
 bin() { go build -tags "$TAGS" -o bin/l4case . ; }
 case $what in
 import|all) run 'FlowLog|ELB|OpFlex' ;;&
-pcap|all) run 'Pcap|Tshark|BareDecode' ;;&
+pcap|all) run 'Pcap|Tshark|BareDecode|FloorPacket' ;;&
 views|all) run 'Views$' 3x ;;&
 export|all) run 'Export10M' ;;&
 gen|all)
