@@ -73,6 +73,7 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 		return "", err
 	}
 	id := int64(src.ID)
+	var p parser
 	var other, packets, events int64
 	err = ingest.NewLineReader(rc).Each(ctx, src.Name, func(b []byte, n int64) error {
 		line := string(b)
@@ -83,12 +84,12 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 			other++
 			return nil
 		}
-		d, err := parse(line)
+		d, err := p.parse(line)
 		if err != nil {
 			w.Reject(n, "line", line, err.Error())
 			return nil
 		}
-		d.emit(t, id, n)
+		p.emit(d, t, id, n)
 		if d.kind == "event" {
 			events++
 		} else {
@@ -121,8 +122,21 @@ type drop struct {
 	count                              int64
 }
 
+// parser reuses one record's memory from line to line.
+type parser struct {
+	d      drop
+	toks   []string
+	ks, vs []string
+}
+
 // parse reads a drop record line.
 func parse(line string) (*drop, error) {
+	var p parser
+	return p.parse(line)
+}
+
+// parse reads a drop record line into p's record, valid until the next call.
+func (p *parser) parse(line string) (*drop, error) {
 	if !strings.Contains(line, " was dropped") {
 		// not an event: skip the regexp, which costs more than the rest
 	} else if m := eventRE.FindStringSubmatch(line); m != nil {
@@ -139,7 +153,8 @@ func parse(line string) (*drop, error) {
 		}
 		return d, nil
 	}
-	d := &drop{kind: "packet"}
+	d := &p.d
+	*d = drop{kind: "packet", keys: d.keys[:0], vals: d.vals[:0], flags: d.flags[:0]}
 	rest := strings.TrimSpace(line)
 	// Leading [time] [level] [source] groups.
 	for i := 0; strings.HasPrefix(rest, "[") && i < 3; i++ {
@@ -163,12 +178,13 @@ func parse(line string) (*drop, error) {
 		}
 	}
 	rest = strings.TrimSpace(strings.TrimPrefix(rest, ":"))
-	toks := strings.Fields(rest)
+	p.toks = fields(p.toks[:0], rest)
+	toks := p.toks
 	i := 0
-	var head []string
-	for ; i < len(toks) && !strings.Contains(toks[i], "="); i++ {
-		head = append(head, toks[i])
+	for i < len(toks) && !strings.Contains(toks[i], "=") {
+		i++
 	}
+	head := toks[:i]
 	if len(head) == 0 || !strings.Contains(head[0], "TABLE") {
 		return nil, errors.New("no OpenFlow table name (…_TABLE) before the packet fields")
 	}
@@ -200,6 +216,24 @@ func parse(line string) (*drop, error) {
 	return d, nil
 }
 
+// fields is strings.Fields for ASCII white space, appending to dst.
+func fields(dst []string, s string) []string {
+	for i := 0; i < len(s); {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+			j++
+		}
+		if j > i {
+			dst = append(dst, s[i:j])
+		}
+		i = j
+	}
+	return dst
+}
+
 // seen is how many times key k (or k_N) was seen already.
 func (d *drop) seen(k string) int {
 	n := 0
@@ -223,8 +257,13 @@ func agentTime(s string) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	iso := s[0:4] + "-" + fmt.Sprintf("%02d", int(m)) + "-" + s[9:11] + "T" + s[12:]
-	ns, ok := ingest.ParseISOTime([]byte(iso))
+	var buf [48]byte
+	iso := append(buf[:0], s[0:4]...)
+	iso = append(iso, '-', byte('0'+m/10), byte('0'+m%10), '-')
+	iso = append(iso, s[9:11]...)
+	iso = append(iso, 'T')
+	iso = append(iso, s[12:]...)
+	ns, ok := ingest.ParseISOTime(iso)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -290,7 +329,7 @@ var numCols = []struct {
 }{{"LEN", cIPLen}, {"DSCP", cDSCP}, {"TTL", cTTL}, {"ID", cIPID}, {"FLAGS", cIPFlags}, {"FRAG", cFrag},
 	{"SPT", cSPT}, {"DPT", cDPT}, {"SEQ", cSeq}, {"ACK", cAck}, {"WINDOWS", cWindow}, {"TYPE", cICMPType}, {"CODE", cICMPCode}}
 
-func (d *drop) emit(t *ingest.Table, id, n int64) {
+func (p *parser) emit(d *drop, t *ingest.Table, id, n int64) {
 	t.Int(cEvidence, id)
 	t.Int(cLine, n)
 	t.Str(cKind, d.kind)
@@ -342,15 +381,16 @@ func (d *drop) emit(t *ingest.Table, id, n int64) {
 	}
 	// fields keeps what has no column: the TCP header length after the IP
 	// length, the ICMP id and sequence, URGP, and keys l4case does not know.
-	var ks, vs []string
+	ks, vs := p.ks[:0], p.vs[:0]
 	for i, k := range d.keys {
 		if !promoted(k, tcp) {
 			ks, vs = append(ks, k), append(vs, d.vals[i])
 		}
 	}
 	if ks == nil {
-		ks, vs = []string{}, []string{}
+		ks, vs = []string{}, []string{} // an empty map, not NULL
 	}
+	p.ks, p.vs = ks, vs
 	t.Map(cFields, ks, vs)
 	t.Row()
 }

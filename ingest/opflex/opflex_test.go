@@ -1,6 +1,7 @@
 package opflex
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -104,8 +105,17 @@ func FuzzParse(f *testing.F) {
 			f.Add(l)
 		}
 	}
+	const before = "[2024-Feb-20 07:59:16.845663] [info] [ovs/PacketLogHandler.cpp:262:parseLog] Acc-SEC_GROUP_IN_TABLE MISS  SMAC=00:22:bd:f8:19:ff DMAC=0a:58:0a:02:00:c3 ETYP=IPv4 SRC=10.2.0.1 DST=10.2.0.195 LEN=60 PROTO=TCP SPT=1 DPT=80 SEQ=7 SYN URGP=0 X=1 X=2"
 	f.Fuzz(func(t *testing.T, line string) {
 		d, err := parse(line)
+		// The importer reuses one parser: a line must not keep anything of
+		// the line before it.
+		var p parser
+		p.parse(before)
+		d2, err2 := p.parse(line)
+		if (err == nil) != (err2 == nil) || err == nil && fmt.Sprintf("%+v", *d) != fmt.Sprintf("%+v", *d2) {
+			t.Fatalf("%q after another line: %+v, %v; alone: %+v, %v", line, d2, err2, d, err)
+		}
 		if err != nil {
 			return
 		}
