@@ -219,7 +219,9 @@ func (e *env) printSummary(ctx context.Context, c *app.Case) error {
 	fmt.Fprintln(e.stdout)
 	t = &table{cols: []string{"table", "rows"}}
 	for _, r := range s {
-		t.add(r.Table, r.Rows)
+		if !r.View {
+			t.add(r.Table, r.Rows)
+		}
 	}
 	return t.print(e.stdout, outTable)
 }

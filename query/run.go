@@ -311,13 +311,16 @@ func ExportTo(ctx context.Context, dbPath, sqlText string, w io.Writer, format E
 	return n, <-copied
 }
 
-// TableCount is a table and its row count.
+// TableCount is a table and its row count, or one of the schema's views
+// (elb_logs, flows, packets, endpoints), whose rows are not counted (-1).
 type TableCount struct {
 	Table string
 	Rows  int64
+	View  bool
 }
 
-// TableCounts counts the rows of every table of the case, in schema order.
+// TableCounts counts the rows of every table of the case, in schema order,
+// then lists the schema's views.
 func TableCounts(ctx context.Context, db *sql.DB) ([]TableCount, error) {
 	rows, err := db.QueryContext(ctx, `SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_oid`)
 	if err != nil {
@@ -335,10 +338,25 @@ func TableCounts(ctx context.Context, db *sql.DB) ([]TableCount, error) {
 	rows.Close()
 	// estimated_size is exact for tables that were only appended to, but
 	// count to be sure.
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM "`+out[i].Table+`"`).Scan(&out[i].Rows); err != nil {
 			return nil, err
 		}
 	}
-	return out, rows.Err()
+	views, err := db.QueryContext(ctx, `SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal ORDER BY view_oid`)
+	if err != nil {
+		return nil, err
+	}
+	defer views.Close()
+	for views.Next() {
+		tc := TableCount{Rows: -1, View: true}
+		if err := views.Scan(&tc.Table); err != nil {
+			return nil, err
+		}
+		out = append(out, tc)
+	}
+	return out, views.Err()
 }

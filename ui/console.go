@@ -69,7 +69,11 @@ func newConsoleScreen(g *gui) *consoleScreen {
 		func() int { return len(s.names) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(fmt.Sprintf("%s (%d)", s.names[i].Table, s.names[i].Rows))
+			if n := s.names[i]; n.View {
+				o.(*widget.Label).SetText(n.Table + " (view)")
+			} else {
+				o.(*widget.Label).SetText(fmt.Sprintf("%s (%d)", n.Table, n.Rows))
+			}
 		})
 	s.tables.OnSelected = func(i widget.ListItemID) {
 		s.setSQL(app.BrowseSQL(s.names[i].Table))

@@ -175,6 +175,9 @@ func TestConsolePagesAndRefuses(t *testing.T) {
 	g, done := caseWindow(t)
 	defer done()
 	s := g.console
+	if i := indexOfTable(s.names, "elb_logs"); i < 0 || !s.names[i].View || s.names[i].Rows != -1 {
+		t.Errorf("the view elb_logs is not listed as a view: %+v", s.names)
+	}
 	if i := indexOfTable(s.names, "flow_logs"); i < 0 || s.names[i].Rows != 7 {
 		t.Fatalf("tables %v", s.names)
 	}
