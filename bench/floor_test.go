@@ -87,14 +87,16 @@ func imported(b *testing.B, imp ingest.Importer, path string, opts ingest.Option
 	return db
 }
 
-// BenchmarkFloorELBInsert inserts the ELB benchmark's million entries,
-// already parsed, into elb_classic_logs and alb_logs.
+// BenchmarkFloorELBInsert inserts each ELB benchmark file's million
+// entries, already parsed, into elb_classic_logs and alb_logs.
 func BenchmarkFloorELBInsert(b *testing.B) {
-	src := imported(b, elblog.Importer{}, file(b, "elb.log", "", elbLine), ingest.Options{})
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			floor(b, src, []string{"elb_classic_logs", "alb_logs"}, threads)
-		})
+	for _, kind := range elbKinds {
+		src := imported(b, elblog.Importer{}, elbFile(b, kind), ingest.Options{})
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", kind, threads), func(b *testing.B) {
+				floor(b, src, []string{"elb_classic_logs", "alb_logs"}, threads)
+			})
+		}
 	}
 }
 
@@ -102,7 +104,7 @@ func BenchmarkFloorELBInsert(b *testing.B) {
 // file into 30 text columns (quotes honoured, nothing converted) in a
 // temporary table: DuckDB parsing alone, both cores.
 func BenchmarkFloorELBReadCSV(b *testing.B) {
-	p := file(b, "elb.log", "", elbLine)
+	p := elbFile(b, "mix")
 	db := ingesttest.DB(b)
 	cols := make([]string, 30)
 	for i := range cols {

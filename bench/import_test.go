@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -155,19 +156,41 @@ func elbLine(r *rand.Rand, i int) string {
 		t, client, r.IntN(1000), 200+r.IntN(600), 200+r.IntN(5000))
 }
 
-// BenchmarkELBImport imports 1M access log lines (3/4 Classic TCP, 1/4 ALB).
-func BenchmarkELBImport(b *testing.B) {
-	p := file(b, "elb.log", "", elbLine)
-	b.ResetTimer()
-	var rows int64
-	for i := 0; i < b.N; i++ {
-		r := ingesttest.Import(b, elblog.Importer{}, p, ingest.Options{})
-		if r.Err != nil || r.Records != lines {
-			b.Fatalf("%v: %d records", r.Err, r.Records)
-		}
-		rows = r.Records
+// elbFile is a million access log lines of one kind: "mix" (3/4 Classic
+// TCP, 1/4 ALB, as one file never is but a bundle is), "classic" or "alb"
+// (one load balancer's file, as AWS writes them).
+func elbFile(b *testing.B, kind string) string {
+	if kind == "mix" {
+		return file(b, "elb.log", "", elbLine)
 	}
-	report(b, rows)
+	return file(b, "elb-"+kind+".log", "", func(r *rand.Rand, i int) string {
+		for {
+			if l := elbLine(r, i); strings.HasPrefix(l, "http ") == (kind == "alb") {
+				return l
+			}
+		}
+	})
+}
+
+var elbKinds = []string{"mix", "classic", "alb"}
+
+// BenchmarkELBImport imports 1M access log lines of each kind.
+func BenchmarkELBImport(b *testing.B) {
+	for _, kind := range elbKinds {
+		b.Run(kind, func(b *testing.B) {
+			p := elbFile(b, kind)
+			b.ResetTimer()
+			var rows int64
+			for i := 0; i < b.N; i++ {
+				r := ingesttest.Import(b, elblog.Importer{}, p, ingest.Options{})
+				if r.Err != nil || r.Records != lines {
+					b.Fatalf("%v: %d records", r.Err, r.Records)
+				}
+				rows = r.Records
+			}
+			report(b, rows)
+		})
+	}
 }
 
 func opflexLine(r *rand.Rand, i int) string {

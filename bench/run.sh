@@ -11,7 +11,10 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(free -g | awk '/Mem:/{prin
 run() { go test -tags "$TAGS" ./bench/ -run xxx -bench "$1" -benchtime "${2:-1x}" -timeout 60m -v | grep -E '^Benchmark|_test.go'; }
 bin() { go build -tags "$TAGS" -o bin/l4case . ; }
 case $what in
-import|all) run 'FlowLog|ELB|OpFlex' ;;&
+import|all)
+	run 'FlowLog|ELB|OpFlex'
+	go test ./ingest/elblog -run xxx -bench Parse -benchtime 1000000x | grep '^Benchmark'
+	;;&
 pcap|all) run 'Pcap|Tshark|BareDecode|FloorPacket' ;;&
 views|all) run 'Views$' 3x ;;&
 export|all) run 'Export10M' ;;&

@@ -227,3 +227,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse is the importer's Go work on a line without the database:
+// tokenizing and converting (not the Arrow batches), the lower bound of
+// what parsing costs next to DuckDB's insert (bench/run.sh import).
+func BenchmarkParse(b *testing.B) {
+	for _, c := range []struct{ name, line string }{
+		{"classic", `2021-04-05T06:00:01.123456Z a17a43204638c41818a7d130503ccfa1 203.0.113.9:51234 10.0.134.187:31790 0.000123 0.000009 0.000013 - - 321 4821 "- - - " "-" - -`},
+		{"alb", `http 2021-04-05T06:00:01.123456Z app/my-alb/50dc6c495c0c9188 203.0.113.9:51234 10.0.0.7:80 0.000 0.123 0.000 200 200 34 2456 "GET http://www.example.com:80/item/12345 HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2021-04-05T06:00:01.000000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_dc57cebed65b444ebc8177bb698fe166`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			line := []byte(c.line)
+			var p parser
+			for i := 0; i < b.N; i++ {
+				if r := p.parse(line); r != "" {
+					b.Fatal(r)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
+}
