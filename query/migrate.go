@@ -28,7 +28,7 @@ type migration struct {
 var (
 	fresh      = schemaSQL + "\n" + strings.Join(commentStatements(schemaSQL), ";\n") + ";"
 	migrations = []migration{
-		{2, splitELBLogs()},
+		{2, version2()},
 	}
 )
 
@@ -117,11 +117,11 @@ func commentStatements(ddl string) []string {
 	return out
 }
 
-// splitELBLogs is migration 2: version 1 kept every access log entry in one
-// 54-column table, elb_logs; version 2 keeps one table per load balancer
-// type and a view of that name over them (see schema.sql), and HTTP headers
-// as text.
-func splitELBLogs() string {
+// version2 is migration 2. Version 1 kept every access log entry in one
+// 54-column table, elb_logs, and HTTP headers as a map; version 2 keeps one
+// table per load balancer type with a view of that name over them (see
+// schema.sql), and the headers as the captured text.
+func version2() string {
 	var b strings.Builder
 	b.WriteString("ALTER TABLE elb_logs RENAME TO elb_logs_v1;\n")
 	tables := map[string]string{"elb_classic_logs": "classic", "alb_logs": "alb", "nlb_logs": "nlb"}

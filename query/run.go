@@ -336,11 +336,11 @@ func TableCounts(ctx context.Context, db *sql.DB) ([]TableCount, error) {
 		out = append(out, tc)
 	}
 	rows.Close()
-	// estimated_size is exact for tables that were only appended to, but
-	// count to be sure.
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// estimated_size is exact for tables that were only appended to, but
+	// count to be sure.
 	for i := range out {
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM "`+out[i].Table+`"`).Scan(&out[i].Rows); err != nil {
 			return nil, err
