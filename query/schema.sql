@@ -51,10 +51,10 @@ CREATE MACRO in_cidr(a, c) AS ip_in_block(ip_num(a), ip_num(split_part(c, '/', 1
 -- record_refs: flow_conversations.records as text, "evidence:line" in order, space separated.
 CREATE MACRO record_refs(l) AS
     array_to_string(list_transform(list_sort(l), lambda x: (x // 1099511627776)::VARCHAR || ':' || (x % 1099511627776)::VARCHAR), ' ');
--- ip_proto_name: IANA protocol number to the name tshark and the AWS console show.
 -- http_header(headers, name): the value of header name (any case) in http_messages.headers; repeats joined with ", " as RFC 9110 allows.
 CREATE MACRO http_header(h, name) AS
     nullif(array_to_string(regexp_extract_all(h, '(?im)^' || regexp_escape(name) || '[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$', 1), ', '), '');
+-- ip_proto_name: IANA protocol number to the name tshark and the AWS console show.
 CREATE MACRO ip_proto_name(p) AS
     CASE p WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 58 THEN 'ICMPv6'
            WHEN 47 THEN 'GRE' WHEN 50 THEN 'ESP' WHEN 132 THEN 'SCTP' ELSE CAST(p AS VARCHAR) END;
