@@ -64,7 +64,7 @@ func TestOpenMigratesAVersion1Case(t *testing.T) {
 		`DROP VIEW elb_logs`, `DROP TABLE elb_classic_logs`, `DROP TABLE alb_logs`, `DROP TABLE nlb_logs`,
 		string(v1),
 		`INSERT INTO elb_logs SELECT * FROM old`,
-		`DROP MACRO http_header`,
+		`DROP MACRO http_header`, `DROP MACRO http_headers`, `DROP MACRO http_header_lines`,
 		`ALTER TABLE http_messages ALTER headers TYPE MAP(VARCHAR, VARCHAR) USING NULL`,
 		`UPDATE case_meta SET value = '1' WHERE key = 'schema_version'`,
 	} {

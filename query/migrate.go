@@ -137,11 +137,14 @@ func version2() string {
 	b.WriteString("DROP TABLE elb_logs_v1;\n")
 	b.WriteString(schemaBlock("", "CREATE VIEW elb_logs AS", ";") + "\n")
 	// HTTP headers became the captured text (a MAP cost a third of the
-	// table's insert); names were lower-cased before, so they stay so.
+	// table's insert; http_headers() gives the map back); names were
+	// lower-cased before, so they stay so.
 	b.WriteString(`ALTER TABLE http_messages ALTER headers TYPE VARCHAR USING
 		nullif(array_to_string(list_transform(map_entries(headers), lambda e: e['key'] || ': ' || e['value']), chr(13) || chr(10)), '');
 `)
-	b.WriteString(schemaBlock("", "CREATE MACRO http_header(h, name) AS", ";") + "\n")
+	for _, m := range []string{"http_header(h, name)", "http_header_lines(h)", "http_headers(h)"} {
+		b.WriteString(schemaBlock("", "CREATE MACRO "+m+" AS", ";") + "\n")
+	}
 	b.WriteString(`COMMENT ON COLUMN http_messages.headers IS ` + quoteSQL(columnComment("http_messages", "headers")) + ";\n")
 	return b.String()
 }

@@ -54,6 +54,16 @@ CREATE MACRO record_refs(l) AS
 -- http_header(headers, name): the value of header name (any case) in http_messages.headers; repeats joined with ", " as RFC 9110 allows.
 CREATE MACRO http_header(h, name) AS
     nullif(array_to_string(regexp_extract_all(h, '(?im)^' || regexp_escape(name) || '[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$', 1), ', '), '');
+-- http_headers(headers): every header of http_messages.headers as a MAP, names lower-cased, in order of first appearance, repeats joined with ", ".
+CREATE MACRO http_header_lines(h) AS
+    list_filter(string_split(replace(h, chr(13), ''), chr(10)), lambda l: strpos(l, ':') > 1 AND l[1] NOT IN (' ', chr(9)));
+CREATE MACRO http_headers(h) AS
+    map_from_entries(list_transform(
+        list_filter(list_transform(http_header_lines(h), lambda l: lower(trim(split_part(l, ':', 1)))),
+                    lambda k, i: list_position(list_transform(http_header_lines(h), lambda l: lower(trim(split_part(l, ':', 1)))), k) = i),
+        lambda k: {'key': k, 'value': array_to_string(list_transform(
+            list_filter(http_header_lines(h), lambda l: lower(trim(split_part(l, ':', 1))) = k),
+            lambda l: trim(substr(l, strpos(l, ':') + 1))), ', ')}));
 -- ip_proto_name: IANA protocol number to the name tshark and the AWS console show.
 CREATE MACRO ip_proto_name(p) AS
     CASE p WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 58 THEN 'ICMPv6'
@@ -534,7 +544,7 @@ CREATE TABLE http_messages (
     reason           VARCHAR,     -- response reason phrase
     content_length   BIGINT,      -- Content-Length header
     body_bytes       BIGINT,      -- body bytes seen
-    headers          VARCHAR,     -- the header lines as captured (order, spelling and repeats kept); http_header(headers, name) reads one
+    headers          VARCHAR,     -- the header lines as captured (order, spelling and repeats kept); http_headers(headers) is them as a map, http_header(headers, name) one of them
     request_id       VARCHAR,     -- request-id or x-request-id header
     x_forwarded_for  VARCHAR,     -- X-Forwarded-For header
     x_amzn_trace_id  VARCHAR,     -- X-Amzn-Trace-Id header

@@ -104,7 +104,7 @@ func TestMigrateSplitsELBLogs(t *testing.T) {
 		 VALUES (2, 7, 'alb', 'https', '2021-04-05 06:00:01Z', 'app/my-alb/1', '192.0.2.2', 40001, 'Root=1-abc', 'TID_1')`,
 		`INSERT INTO elb_logs (evidence_id, line, lb_type, type, version, time, elb, listener, tls_named_group)
 		 VALUES (3, 2, 'nlb', 'tls', '2.0', '2021-04-05 06:00:02Z', 'net/my-nlb/2', 'listener/net/my-nlb/2/3', 'x25519')`,
-		`DROP MACRO http_header`,
+		`DROP MACRO http_header`, `DROP MACRO http_headers`, `DROP MACRO http_header_lines`,
 		`ALTER TABLE http_messages ALTER headers TYPE MAP(VARCHAR, VARCHAR) USING NULL`,
 		`INSERT INTO http_messages (evidence_id, conv_id, headers) VALUES (4, 1, MAP {'host': 'x', 'x-request-id': 'r1'}), (4, 2, MAP {})`,
 		`UPDATE case_meta SET value = '1' WHERE key = 'schema_version'`,
@@ -125,10 +125,10 @@ func TestMigrateSplitsELBLogs(t *testing.T) {
 		`SELECT count(*) FROM nlb_logs`:         "1",
 		`SELECT string_agg(concat_ws('|', evidence_id, line, lb_type, type, version, strftime(time, '%S'), elb, listener, client_ip, client_port, request, extra, trace_id, conn_trace_id, tls_named_group), ';' ORDER BY line)
 		 FROM elb_logs`: "1|1|classic|00|my-clb|192.0.2.1|40000|- - - |[x];3|2|nlb|tls|2.0|02|net/my-nlb/2|listener/net/my-nlb/2/3|x25519;2|7|alb|https|01|app/my-alb/1|192.0.2.2|40001|Root=1-abc|TID_1",
-		`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'elb_logs_v1'`:                                                              "0",
-		`SELECT string_agg(concat_ws('|', conv_id, headers, http_header(headers, 'X-Request-ID')), ';' ORDER BY conv_id) FROM http_messages`: "1|host: x\r\nx-request-id: r1|r1;2",
-		`SELECT comment FROM duckdb_columns() WHERE table_name = 'http_messages' AND column_name = 'headers'`:                                columnComment("http_messages", "headers"),
-		`SELECT comment FROM duckdb_tables() WHERE table_name = 'alb_logs'`:                                                                  "Application Load Balancer access log entries, one row per line; read through the elb_logs view.",
+		`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'elb_logs_v1'`:                                                                                     "0",
+		`SELECT string_agg(concat_ws('|', conv_id, headers, http_header(headers, 'X-Request-ID'), http_headers(headers)), ';' ORDER BY conv_id) FROM http_messages`: "1|host: x\r\nx-request-id: r1|r1|{host=x, x-request-id=r1};2",
+		`SELECT comment FROM duckdb_columns() WHERE table_name = 'http_messages' AND column_name = 'headers'`:                                                       columnComment("http_messages", "headers"),
+		`SELECT comment FROM duckdb_tables() WHERE table_name = 'alb_logs'`:                                                                                         "Application Load Balancer access log entries, one row per line; read through the elb_logs view.",
 	} {
 		var got string
 		if err := db.QueryRow(q).Scan(&got); err != nil {
@@ -136,6 +136,27 @@ func TestMigrateSplitsELBLogs(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s\n got %s\nwant %s", q, got, want)
+		}
+	}
+}
+
+func TestHTTPHeaderMacros(t *testing.T) {
+	db, _ := newDB(t)
+	h := "Host: a.example\r\nX-Forwarded-For: 1.1.1.1\r\nUser-Agent: x: y \r\n folded\r\nx-forwarded-for: 2.2.2.2\r\nX.Odd+Name: 1"
+	for q, want := range map[string]string{
+		`SELECT http_headers(?)::VARCHAR`:                            "{host=a.example, x-forwarded-for='1.1.1.1, 2.2.2.2', user-agent='x: y', x.odd+name=1}",
+		`SELECT http_headers(?)['user-agent']`:                       "x: y",
+		`SELECT http_header(?, 'X-FORWARDED-FOR')`:                   "1.1.1.1, 2.2.2.2",
+		`SELECT http_header(?, 'x.odd+name')`:                        "1",
+		`SELECT coalesce(http_header(?, 'xodd+name'), 'NULL')`:       "NULL",
+		`SELECT cardinality(http_headers(substr(?, 1, 0)))::VARCHAR`: "0",
+	} {
+		var got string
+		if err := db.QueryRow(q, h).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if got != want {
+			t.Errorf("%s = %q, want %q", q, got, want)
 		}
 	}
 }
