@@ -339,7 +339,19 @@ func FuzzHTTP(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), uint8(3), true)
 	f.Fuzz(func(t *testing.T, b []byte, split uint8, gap bool) {
 		for _, isReq := range []bool{true, false} {
-			p := &httpParser{isReq: isReq, emit: func(*httpMsg) {}, method: func() string { return "GET" }}
+			// A message's header text is bytes of the input, and its names
+			// have no ASCII capitals.
+			emit := func(m *httpMsg) {
+				if !bytes.Contains(b, []byte(m.headers)) {
+					t.Fatalf("headers %q are not in the input", m.headers)
+				}
+				for _, k := range m.keys {
+					if strings.IndexFunc(k, func(r rune) bool { return 'A' <= r && r <= 'Z' }) >= 0 {
+						t.Fatalf("header name %q is not lower-case", k)
+					}
+				}
+			}
+			p := &httpParser{isReq: isReq, emit: emit, method: func() string { return "GET" }}
 			step := int(split%17) + 1
 			for i := 0; i < len(b); i += step {
 				p.feed(b[i:min(len(b), i+step)], int64(i), uint32(i))
