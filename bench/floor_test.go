@@ -15,8 +15,9 @@ import (
 
 // The floor benchmarks time DuckDB alone: rows already parsed, held in an
 // in-memory DuckDB table, inserted into a fresh case's table and committed.
-// No importer can beat them on this machine, whatever parses the files;
-// they are what BENCHMARKS.md compares the importers' targets with.
+// An importer does this work too, on top of reading and parsing, so these
+// bound it on this machine whatever parses the files; BENCHMARKS.md
+// compares the importers' targets with them.
 
 // floor copies tables of an imported case into memory, then times
 // inserting them into a fresh case at each thread count.
