@@ -54,7 +54,6 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 	var sinks [3]*sink
 	p := &parser{}
 	id := int64(src.ID)
-	kinds := map[string]int64{}
 	lr := ingest.NewLineReader(rc)
 	err = lr.Each(ctx, src.Name, func(line []byte, n int64) error {
 		if len(line) == 0 || isBlank(line) {
@@ -77,7 +76,6 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 			sinks[k] = s
 		}
 		p.emit(sinks[k], id, n)
-		kinds[p.spec.name]++
 		if p.timeNS != 0 {
 			w.SeeTimeNS(p.timeNS)
 		}
@@ -87,9 +85,9 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 		return "", err
 	}
 	var parts []string
-	for _, k := range []string{"classic", "alb", "nlb"} {
-		if kinds[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", k, kinds[k]))
+	for _, spec := range []*lbSpec{classic, alb, nlb} {
+		if s := sinks[spec.kind]; s != nil {
+			parts = append(parts, fmt.Sprintf("%s %d", spec.name, s.t.Rows()))
 		}
 	}
 	if len(parts) == 0 {
