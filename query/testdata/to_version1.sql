@@ -1,4 +1,11 @@
--- elb_logs as schema version 1 created it (one table for every load balancer type); TestMigrateSplitsELBLogs builds a version 1 case from it.
+-- Turns a version 2 case back into what l4case with schema version 1 wrote, rows kept (HTTP
+-- headers excepted): one elb_logs table for every load balancer type, headers as a MAP, no
+-- header macros. The migration tests (query, app) build their version 1 cases with it.
+CREATE TEMP TABLE elb_logs_v2 AS SELECT * FROM elb_logs;
+DROP VIEW elb_logs;
+DROP TABLE elb_classic_logs;
+DROP TABLE alb_logs;
+DROP TABLE nlb_logs;
 -- table: Elastic Load Balancing access log entries: Classic, ALB and NLB, one row per line.
 CREATE TABLE elb_logs (
     evidence_id                 INTEGER NOT NULL, -- evidence file (evidence.evidence_id)
@@ -56,3 +63,10 @@ CREATE TABLE elb_logs (
     tls_connection_creation_time TIMESTAMPTZ, -- NLB: when the TLS connection started
     extra                       VARCHAR[]    -- trailing fields beyond those AWS documents today, in order
 );
+INSERT INTO elb_logs SELECT * FROM elb_logs_v2;
+DROP TABLE elb_logs_v2;
+DROP MACRO http_headers;
+DROP MACRO http_header_lines;
+DROP MACRO http_header;
+ALTER TABLE http_messages ALTER headers TYPE MAP(VARCHAR, VARCHAR) USING NULL;
+UPDATE case_meta SET value = '1' WHERE key = 'schema_version';
