@@ -21,6 +21,7 @@ type Rows struct {
 	types []string
 	vals  []any
 	ptrs  []any
+	err   error // a Scan failure, which ends iteration like an error from the driver
 }
 
 // Run runs SQL on db and streams its rows.
@@ -59,10 +60,11 @@ func (r *Rows) Types() []string { return r.types }
 
 // Next advances to the next row.
 func (r *Rows) Next() bool {
-	if !r.rows.Next() {
+	if r.err != nil || !r.rows.Next() {
 		return false
 	}
 	if err := r.rows.Scan(r.ptrs...); err != nil {
+		r.err = fmt.Errorf("reading row: %w", err)
 		return false
 	}
 	return true
@@ -71,8 +73,14 @@ func (r *Rows) Next() bool {
 // Values is the current row.
 func (r *Rows) Values() []any { return r.vals }
 
-// Err is the error that ended iteration, if any.
-func (r *Rows) Err() error { return r.rows.Err() }
+// Err is the error that ended iteration, if any: the driver's, or a row
+// that could not be scanned (which must not look like the end of the result).
+func (r *Rows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.rows.Err()
+}
 
 // Close releases the result.
 func (r *Rows) Close() error { return r.rows.Close() }

@@ -231,3 +231,26 @@ func TestExportRefuses(t *testing.T) {
 		}
 	}
 }
+
+// A row that cannot be scanned ends iteration with an error, not as if the
+// result had ended there.
+func TestRowsScanErrorIsReported(t *testing.T) {
+	db := sandboxReader(t)
+	rows, err := Run(context.Background(), db, `SELECT 'not a number' AS s UNION ALL SELECT 'x'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n int
+	rows.ptrs[0] = &n // a destination the string cannot convert to
+	if rows.Next() {
+		t.Fatal("Next returned a row that failed to scan")
+	}
+	err = rows.Err()
+	if err == nil || !strings.Contains(err.Error(), "reading row") || !strings.Contains(err.Error(), "converting") {
+		t.Fatalf("Err() = %v, want the scan failure", err)
+	}
+	if rows.Next() {
+		t.Fatal("Next went on after a scan failure")
+	}
+}
