@@ -1,6 +1,12 @@
 // Package app is the case: create it, open it, import evidence into it,
-// query it, pack it into a .l4case file, open and verify one. The CLI and
-// the GUI both go through this package and nothing else.
+// query it, pack it into a .l4case file, open and verify one.
+//
+// It is the one door: the CLI (cli/) and the GUI (ui/) call this package
+// for everything they do, and import no other l4case package but query,
+// and from query only the values app hands out — Page, View, Param,
+// TableCount, SQLError, ExportFormat — and Text/JSONValue, which format
+// their cells the same way everywhere. (boundary_test.go checks this.)
+// Below app, ingest/ reads evidence and query/ owns every SQL statement.
 //
 // A case is a folder:
 //
@@ -65,8 +71,7 @@ func New(ctx context.Context, dir, name string) (*Case, error) {
 		return nil, err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	_, err = db.ExecContext(ctx, `INSERT OR REPLACE INTO case_meta VALUES ('name', ?), ('created', ?), ('tool_version', ?)`,
-		name, now.Format(time.RFC3339), Version)
+	err = query.SetCaseMeta(ctx, db, name, now, Version)
 	if err == nil {
 		err = checkpointClose(ctx, db)
 	} else {

@@ -82,7 +82,7 @@ type candidate struct {
 	name     string // as the user would call it
 	path     string
 	explicit bool // named on the command line, not found in a folder
-	imp      ingest.Importer
+	kind     registry.Entry
 }
 
 // Import adds files and folders to the case. Each file is imported in its own
@@ -96,13 +96,13 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 	}
 	defer boundMemory()()
 	report := &ImportReport{}
-	var forced ingest.Importer
+	var forced *registry.Entry
 	if opts.Kind != "" {
-		imp, err := registry.Lookup(opts.Kind)
+		k, err := registry.Lookup(opts.Kind)
 		if err != nil {
 			return nil, err
 		}
-		forced = imp
+		forced = &k
 	}
 	cands, err := expand(paths)
 	if err != nil {
@@ -111,7 +111,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 	var todo []candidate
 	for _, cd := range cands {
 		if forced != nil {
-			cd.imp = forced
+			cd.kind = *forced
 			todo = append(todo, cd)
 			continue
 		}
@@ -122,7 +122,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 			rep.Done(r)
 			continue
 		}
-		imp, err := registry.Detect(cd.name, head)
+		kind, err := registry.Detect(cd.name, head)
 		if err != nil {
 			r := FileResult{Name: cd.name}
 			if cd.explicit {
@@ -134,13 +134,10 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 			rep.Done(r)
 			continue
 		}
-		cd.imp = imp
+		cd.kind = kind
 		todo = append(todo, cd)
 	}
-	// Snapshots first: describe-flow-logs says how later flow logs read.
-	sort.SliceStable(todo, func(i, j int) bool {
-		return kindOrder(todo[i].imp.Kind()) < kindOrder(todo[j].imp.Kind())
-	})
+	sort.SliceStable(todo, func(i, j int) bool { return todo[i].kind.Phase < todo[j].kind.Phase })
 	if len(todo) == 0 {
 		return report, nil
 	}
@@ -161,7 +158,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 	}
 	for i, cd := range todo {
 		if ctx.Err() != nil {
-			r := FileResult{Name: cd.name, Kind: cd.imp.Kind(), Err: ctx.Err()}
+			r := FileResult{Name: cd.name, Kind: cd.kind.Kind(), Err: ctx.Err()}
 			report.Files = append(report.Files, r)
 			rep.Done(r)
 			break
@@ -169,7 +166,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		r := c.importOne(ctx, db, cd, i+1, len(todo), opts, rep)
 		report.Files = append(report.Files, r)
 		rep.Done(r)
-		if r.Evidence != nil && (r.Kind == "flowlog" || r.Kind == "ec2") {
+		if r.Evidence != nil && cd.kind.Derives {
 			derive = true
 		}
 	}
@@ -187,17 +184,6 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		}
 	}
 	return report, nil
-}
-
-// kindOrder puts inventory before logs and logs before captures.
-func kindOrder(kind string) int {
-	switch kind {
-	case "ec2", "oc":
-		return 0
-	case "pcap":
-		return 2
-	}
-	return 1
 }
 
 func expand(paths []string) ([]candidate, error) {
@@ -236,130 +222,152 @@ func expand(paths []string) ([]candidate, error) {
 	return out, nil
 }
 
+// importOne imports one file in three steps: store (copy it into the case,
+// hashed), read (its rows and its evidence record, in one transaction) and
+// record (the manifest). A failed step undoes the ones before it.
 func (c *Case) importOne(ctx context.Context, db *sql.DB, cd candidate, index, total int, opts ImportOptions, rep Reporter) (res FileResult) {
 	start := time.Now()
-	res = FileResult{Name: cd.name, Kind: cd.imp.Kind()}
+	res = FileResult{Name: cd.name, Kind: cd.kind.Kind()}
 	defer func() { res.Elapsed = time.Since(start) }()
-	if cd.imp.Kind() == "pcap" {
-		// Captures are the big files: keep their import under 1 GiB.
-		if err := query.SetMemoryLimit(ctx, db, query.CaptureMemoryLimit); err != nil {
-			res.Err = err
-			return res
-		}
-		defer query.SetMemoryLimit(context.Background(), db, query.WriterMemoryLimit)
-	}
 
-	fi, err := os.Stat(cd.path)
+	st, skipped, err := c.store(ctx, cd)
+	if err != nil || skipped != "" {
+		res.Err, res.Skipped = err, skipped
+		return res
+	}
+	ev, err := c.read(ctx, db, cd, st, opts, func(src *ingest.Source, w *ingest.Writer) ImportStatus {
+		return ImportStatus{File: cd.name, Kind: cd.kind.Kind(), Index: index, Total: total,
+			Bytes: src.BytesRead(), Size: src.Size, Records: w.RecordCount(), Rejected: w.RejectCount(),
+			Elapsed: time.Since(start)}
+	}, rep)
 	if err != nil {
+		st.discard()
 		res.Err = err
 		return res
+	}
+	os.Chmod(st.path, 0o444)
+	if err := c.record(ev); err != nil {
+		res.Err = fmt.Errorf("%s imported, but the manifest could not be written: %w", cd.name, err)
+		return res
+	}
+	res.Evidence = &ev
+	return res
+}
+
+// stored is a file's copy in the case, not yet imported.
+type stored struct {
+	id     int
+	rel    string // evidence/NNNN/NAME, slash-separated
+	path   string
+	sha256 string
+	info   fs.FileInfo // of the original
+}
+
+// discard removes the copy of a file whose import failed.
+func (st *stored) discard() {
+	os.Chmod(st.path, 0o644)
+	os.Remove(st.path)
+	os.Remove(filepath.Dir(st.path))
+}
+
+// store copies the file into the case's evidence folder while hashing it.
+// A file already in the case is skipped, with the reason.
+func (c *Case) store(ctx context.Context, cd candidate) (st *stored, skipped string, err error) {
+	fi, err := os.Stat(cd.path)
+	if err != nil {
+		return nil, "", err
 	}
 	tmp, sum, err := copyHashed(ctx, cd.path, filepath.Join(c.Dir, "evidence"))
 	if err != nil {
-		res.Err = fmt.Errorf("%s: copying into the case: %w", cd.name, err)
-		return res
+		return nil, "", fmt.Errorf("%s: copying into the case: %w", cd.name, err)
 	}
-	cleanup := func(path string) { os.Chmod(path, 0o644); os.Remove(path) }
+	drop := func() { os.Chmod(tmp, 0o644); os.Remove(tmp) }
 	if e := c.manifest.bySHA(sum); e != nil {
-		cleanup(tmp)
-		res.Skipped = fmt.Sprintf("already in the case as evidence #%d (%s)", e.ID, e.Name)
-		return res
+		drop()
+		return nil, fmt.Sprintf("already in the case as evidence #%d (%s)", e.ID, e.Name), nil
 	}
 	id := c.manifest.nextID()
-	stored := filepath.ToSlash(filepath.Join("evidence", fmt.Sprintf("%04d", id), filepath.Base(cd.path)))
-	dst := filepath.Join(c.Dir, filepath.FromSlash(stored))
+	rel := filepath.ToSlash(filepath.Join("evidence", fmt.Sprintf("%04d", id), filepath.Base(cd.path)))
+	dst := filepath.Join(c.Dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		cleanup(tmp)
-		res.Err = err
-		return res
+		drop()
+		return nil, "", err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		cleanup(tmp)
-		res.Err = err
-		return res
+		drop()
+		return nil, "", err
 	}
-	fail := func(err error) FileResult {
-		cleanup(dst)
-		os.Remove(filepath.Dir(dst))
-		res.Err = err
-		return res
-	}
+	return &stored{id: id, rel: rel, path: dst, sha256: sum, info: fi}, "", nil
+}
 
-	iopts := ingest.Options{Node: opts.Node, FlowLogFormat: opts.FlowLogFormat}
-	if iopts.Node == "" {
-		iopts.Node = ingest.NodeFromPath(cd.name)
+// read runs the file's importer and records its evidence row, in one
+// transaction; status snapshots the import for rep while it runs.
+func (c *Case) read(ctx context.Context, db *sql.DB, cd candidate, st *stored, opts ImportOptions,
+	status func(*ingest.Source, *ingest.Writer) ImportStatus, rep Reporter) (Evidence, error) {
+	if cd.kind.Large {
+		if err := query.SetMemoryLimit(ctx, db, query.CaptureMemoryLimit); err != nil {
+			return Evidence{}, err
+		}
+		defer query.SetMemoryLimit(context.Background(), db, query.WriterMemoryLimit)
 	}
-	iopts.FlowLogFormats, err = flowLogFormats(ctx, db)
+	iopts := ingest.Options{FlowLogFormat: opts.FlowLogFormat}
+	if cd.kind.PerNode {
+		iopts.Node = opts.Node
+		if iopts.Node == "" {
+			iopts.Node = ingest.NodeFromPath(cd.name)
+		}
+	}
+	var err error
+	if iopts.FlowLogFormats, err = query.FlowLogFormats(ctx, db); err != nil {
+		return Evidence{}, err
+	}
+	src, err := ingest.NewSource(st.id, cd.name, st.path, iopts)
 	if err != nil {
-		return fail(err)
+		return Evidence{}, err
 	}
-	src, err := ingest.NewSource(id, cd.name, dst, iopts)
+	tx, err := query.BeginImport(ctx, db)
 	if err != nil {
-		return fail(err)
+		return Evidence{}, err
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return fail(err)
-	}
-	rollback := func(err error) FileResult {
-		conn.ExecContext(context.Background(), "ROLLBACK")
-		return fail(err)
-	}
+	defer tx.Rollback()
 
-	w := ingest.NewWriter(ctx, conn, src)
-	stop := watch(rep, func() ImportStatus {
-		return ImportStatus{File: cd.name, Kind: cd.imp.Kind(), Index: index, Total: total,
-			Bytes: src.BytesRead(), Size: src.Size, Records: w.RecordCount(), Rejected: w.RejectCount(),
-			Elapsed: time.Since(start)}
-	})
-	format, err := safeImport(ctx, cd.imp, src, w)
+	w := ingest.NewWriter(ctx, tx.Conn(), src)
+	stop := watch(rep, func() ImportStatus { return status(src, w) })
+	format, err := safeImport(ctx, cd.kind.Importer, src, w)
 	stop()
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
 	if err != nil {
 		w.Abort()
-		return rollback(err)
+		return Evidence{}, err
 	}
 	if err := w.Close(); err != nil {
-		return rollback(err)
+		return Evidence{}, err
 	}
 	first, last := w.Span()
 	ev := Evidence{
-		ID: id, Kind: cd.imp.Kind(), Name: cd.name, Stored: stored, Size: fi.Size(), SHA256: sum,
-		SourceMtime: fi.ModTime().UTC(), ImportedAt: time.Now().UTC().Truncate(time.Millisecond),
-		Rows: w.RecordCount(), Rejected: w.RejectCount(), Format: format, Notes: w.Notes(),
+		ID: st.id, Kind: cd.kind.Kind(), Name: cd.name, Stored: st.rel, Size: st.info.Size(), SHA256: st.sha256,
+		SourceMtime: st.info.ModTime().UTC(), ImportedAt: time.Now().UTC().Truncate(time.Millisecond),
+		Rows: w.RecordCount(), Rejected: w.RejectCount(), Format: format, Notes: w.Notes(), Node: iopts.Node,
 	}
-	if ev.Kind == "pcap" {
-		ev.Node = iopts.Node
-	}
-	_, err = conn.ExecContext(ctx, `INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.ID, ev.Kind, ev.Name, ev.Stored, ev.Size, ev.SHA256, ev.SourceMtime, ev.ImportedAt,
-		ev.Rows, ev.Rejected, ev.Format, nullIfEmpty(ev.Node), nullTime(first), nullTime(last))
-	if err != nil {
-		return rollback(err)
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return rollback(err)
-	}
-	os.Chmod(dst, 0o444)
+	err = tx.Commit(ctx, query.EvidenceRecord{
+		ID: ev.ID, Kind: ev.Kind, Name: ev.Name, Stored: ev.Stored, Size: ev.Size, SHA256: ev.SHA256,
+		SourceMtime: ev.SourceMtime, ImportedAt: ev.ImportedAt, Rows: ev.Rows, Rejected: ev.Rejected,
+		Format: ev.Format, Node: ev.Node, First: first, Last: last,
+	})
+	return ev, err
+}
+
+// record adds an imported file to the manifest.
+func (c *Case) record(ev Evidence) error {
 	c.mmu.Lock()
+	defer c.mmu.Unlock()
 	m := c.manifest
 	m.Evidence = append(m.Evidence, ev)
 	m.Modified = time.Now().UTC().Truncate(time.Second)
 	m.Database = nil
-	err = writeManifest(c.Dir, m)
-	c.mmu.Unlock()
-	if err != nil {
-		res.Err = fmt.Errorf("%s imported, but the manifest could not be written: %w", cd.name, err)
-		return res
-	}
-	res.Evidence = &ev
-	return res
+	return writeManifest(c.Dir, m)
 }
 
 // safeImport turns an importer panic into an error naming the file: one bad
@@ -393,23 +401,6 @@ func watch(rep Reporter, snap func() ImportStatus) (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
-}
-
-func flowLogFormats(ctx context.Context, db *sql.DB) (map[string]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT flow_log_id, log_format FROM flow_log_configs WHERE log_format IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := map[string]string{}
-	for rows.Next() {
-		var id, f string
-		if err := rows.Scan(&id, &f); err != nil {
-			return nil, err
-		}
-		m[id] = f
-	}
-	return m, rows.Err()
 }
 
 // copyHashed copies src into a temporary file in dir while hashing it.
@@ -446,20 +437,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
 }
 
 type nopReporter struct{}

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"io"
-	"strings"
 
 	"dev.l4case/l4case/query"
 )
@@ -102,25 +101,17 @@ func (c *Case) DiagnosisSummary(ctx context.Context, args map[string]string) (*D
 	if err != nil {
 		return nil, err
 	}
-	rows, err := query.Run(ctx, db, `SELECT verdict, count(*), arg_min(coalesce(culprit, reason), first_time), bool_or(coalesce(snapshot_after_incident, false))
-		FROM (`+sqlText+`) GROUP BY verdict ORDER BY count(*) DESC, verdict`)
+	vs, after, err := query.SummarizeDiagnosis(ctx, db, sqlText)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	d := &Diagnosis{}
-	for rows.Next() {
-		v := rows.Values()
-		d.Verdicts = append(d.Verdicts, VerdictCount{Verdict: query.Text(v[0]), Count: v[1].(int64), Example: query.Text(v[2])})
-		if b, _ := v[3].(bool); b {
-			d.SnapshotAfter = true
-		}
+	d := &Diagnosis{SnapshotAfter: after}
+	for _, v := range vs {
+		d.Verdicts = append(d.Verdicts, VerdictCount{Verdict: v.Verdict, Count: v.Count, Example: v.Example})
 	}
-	return d, rows.Err()
+	return d, nil
 }
 
 // BrowseSQL is the query that shows a table whole, for a console that lists
 // the tables (the console pages it).
-func BrowseSQL(table string) string {
-	return `SELECT * FROM "` + strings.ReplaceAll(table, `"`, `""`) + `"`
-}
+func BrowseSQL(table string) string { return query.BrowseSQL(table) }

@@ -2,14 +2,11 @@ package cli
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"runtime"
+	"slices"
 	"strings"
 
 	"dev.l4case/l4case/app"
-	"dev.l4case/l4case/ingest"
-	"dev.l4case/l4case/ingest/registry"
 	"dev.l4case/l4case/query"
 	"github.com/spf13/cobra"
 )
@@ -38,6 +35,7 @@ func (e *env) importCmd() *cobra.Command {
 	var opts app.ImportOptions
 	var out output
 	var quiet bool
+	progress := "text"
 	c := &cobra.Command{
 		Use:   "import CASE_DIR PATH...",
 		Short: "Import evidence files and folders; kinds are detected from content",
@@ -46,7 +44,7 @@ case database, one transaction per file: Ctrl-C leaves the case as it was
 before the file being imported. Folders are walked; files in them that are not
 evidence are skipped. Records that cannot be parsed are kept in ingest_errors.
 
-Kinds: ` + strings.Join(registry.Kinds(), ", "),
+Kinds: ` + strings.Join(app.Kinds(), ", "),
 		Args: minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := app.Open(cmd.Context(), args[0])
@@ -54,7 +52,13 @@ Kinds: ` + strings.Join(registry.Kinds(), ", "),
 				return err
 			}
 			defer c.Close()
-			rep := newImportDisplay(e.stderr, quiet)
+			if quiet {
+				progress = "none"
+			}
+			if !slices.Contains(progressModes, progress) {
+				return usageError{fmt.Errorf("--progress %q: want one of %s", progress, strings.Join(progressModes, ", "))}
+			}
+			rep := newImportDisplay(e.stderr, progress)
 			report, err := c.Import(cmd.Context(), args[1:], opts, rep)
 			rep.finish()
 			if err != nil {
@@ -75,13 +79,15 @@ Kinds: ` + strings.Join(registry.Kinds(), ", "),
 				return err
 			}
 			imported, skipped, failed := report.Counts()
-			fmt.Fprintf(e.stderr, "%d imported, %d skipped, %d failed\n", imported, skipped, failed)
+			if progress != "json" {
+				fmt.Fprintf(e.stderr, "%d imported, %d skipped, %d failed\n", imported, skipped, failed)
+			}
 			if cmd.Context().Err() != nil {
 				return fmt.Errorf("interrupted: the file being imported was rolled back; the case holds the %d files before it", imported)
 			}
 			if failed > 0 {
 				for _, f := range report.Files {
-					if f.Err != nil {
+					if f.Err != nil && progress != "json" {
 						fmt.Fprintf(e.stderr, "error: %v\n", f.Err)
 					}
 				}
@@ -90,10 +96,11 @@ Kinds: ` + strings.Join(registry.Kinds(), ", "),
 			return nil
 		},
 	}
-	c.Flags().StringVar(&opts.Kind, "kind", "", "force the importer instead of detecting it ("+strings.Join(registry.Kinds(), ", ")+")")
+	c.Flags().StringVar(&opts.Kind, "kind", "", "force the importer instead of detecting it ("+strings.Join(app.Kinds(), ", ")+")")
 	c.Flags().StringVar(&opts.Node, "node", "", "node the captures were taken on (default: NODE in .../pcap/NODE/file)")
 	c.Flags().StringVar(&opts.FlowLogFormat, "flow-log-format", "", "format of header-less flow logs, as AWS writes it: '${version} ${vpc-id} ...'")
-	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr (--progress none)")
+	c.Flags().StringVar(&progress, "progress", progress, "progress on stderr: text, json (one object per tick, per file and at the end) or none")
 	addOutputFlag(c.Flags(), &out)
 	return c
 }
@@ -134,8 +141,7 @@ func (e *env) errorsCmd() *cobra.Command {
 		Short: "List the records import rejected, with file and line or offset",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.printQuery(cmd.Context(), args[0], fmt.Sprintf(
-				`SELECT evidence_id, file, unit, line_or_offset, reason, raw FROM ingest_errors ORDER BY evidence_id, line_or_offset LIMIT %d`, limit), out, limit)
+			return e.printQuery(cmd.Context(), args[0], app.IngestErrorsSQL(limit), out, limit)
 		},
 	}
 	c.Flags().IntVar(&limit, "limit", 100, "rows to show")
@@ -286,13 +292,9 @@ func (e *env) versionCmd() *cobra.Command {
 		Short: "Print versions",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			duck := "?"
-			if db, err := sql.Open("duckdb", ""); err == nil {
-				db.QueryRow(`SELECT version()`).Scan(&duck)
-				db.Close()
-			}
+			v := app.VersionInfo(cmd.Context())
 			fmt.Fprintf(e.stdout, "l4case %s\nschema %d\nduckdb %s\ngo %s\ninsert path %s\n",
-				app.Version, query.CurrentVersion, duck, runtime.Version(), ingest.InsertPath)
+				v.L4case, v.Schema, v.DuckDB, v.Go, v.InsertPath)
 			return nil
 		},
 	}

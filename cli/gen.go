@@ -187,7 +187,7 @@ func (e *env) demoCase(ctx context.Context, rebuild bool) (*app.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := newImportDisplay(e.stderr, false)
+	rep := newImportDisplay(e.stderr, "text")
 	report, err := c.Import(ctx, []string{bundle}, app.ImportOptions{}, rep)
 	if err != nil {
 		c.Close()
@@ -246,7 +246,7 @@ func (e *env) printDemoNext(ctx context.Context, c *app.Case) error {
 	if len(os.Args) > 0 && strings.ContainsRune(os.Args[0], '/') {
 		self = shellQuote(os.Args[0])
 	}
-	fmt.Fprintf(e.stdout, "\nnext:\n  %[2]s diagnose %[1]s --param verdict=nacl_outbound\n  %[2]s views\n  %[2]s view %[1]s top_talkers --param by=pair\n  %[2]s query %[1]s \"SELECT request_id, uri, status FROM http_messages WHERE request_id IS NOT NULL LIMIT 5\"\n  %[2]s gui %[1]s\n", shellQuote(c.Dir), self)
+	fmt.Fprintf(e.stdout, "\nnext:\n  %[2]s diagnose %[1]s --param verdict=nacl_outbound\n  %[2]s views\n  %[2]s view %[1]s top_talkers --param by=pair\n  %[2]s view %[1]s http_requests\n  %[2]s gui %[1]s\n", shellQuote(c.Dir), self)
 	return nil
 }
 

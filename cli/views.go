@@ -17,7 +17,7 @@ func (e *env) viewsCmd() *cobra.Command {
 		Args:  rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := &table{cols: []string{"name", "title", "params", "description"}}
-			for _, v := range query.Views() {
+			for _, v := range app.Views() {
 				var ps []string
 				for _, p := range v.Params {
 					ps = append(ps, p.Name+" "+strings.ToLower(p.Type))
@@ -50,7 +50,7 @@ func viewSQL(name string, ps []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := query.LookupView(name)
+	v, err := app.LookupView(name)
 	if err != nil {
 		return "", usageError{err}
 	}

@@ -11,6 +11,12 @@
 //     nothing else: no files, no network, no extensions, no writes.
 //
 // A process holds at most one of the two on a given file at a time.
+//
+// Every SQL statement of l4case lives in this package (schema, migrations,
+// views, the import transaction, the evidence record). Its value types —
+// Page, View, Param, TableCount, SQLError, ExportFormat, and the cell
+// formatting of Text and JSONValue — are also the vocabulary that app hands
+// to the CLI and the GUI; nothing else of query is theirs to call.
 package query
 
 import (

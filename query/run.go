@@ -368,3 +368,38 @@ func TableCounts(ctx context.Context, db *sql.DB) ([]TableCount, error) {
 	}
 	return out, views.Err()
 }
+
+// BrowseSQL is the query that shows a table or view whole.
+func BrowseSQL(table string) string {
+	return `SELECT * FROM "` + strings.ReplaceAll(table, `"`, `""`) + `"`
+}
+
+// VerdictCount is how many conversations got a verdict, with the reason of
+// the first of them.
+type VerdictCount struct {
+	Verdict string
+	Count   int64
+	Example string
+}
+
+// SummarizeDiagnosis counts the verdicts of a rendered nacl_sg_diagnosis
+// and says whether the EC2 snapshots postdate the flows they judge.
+func SummarizeDiagnosis(ctx context.Context, db *sql.DB, diagnosisSQL string) ([]VerdictCount, bool, error) {
+	rows, err := Run(ctx, db, `SELECT verdict, count(*), arg_min(coalesce(culprit, reason), first_time), bool_or(coalesce(snapshot_after_incident, false))
+		FROM (`+diagnosisSQL+`) GROUP BY verdict ORDER BY count(*) DESC, verdict`)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var out []VerdictCount
+	after := false
+	for rows.Next() {
+		v := rows.Values()
+		n, _ := v[1].(int64)
+		out = append(out, VerdictCount{Verdict: Text(v[0]), Count: n, Example: Text(v[2])})
+		if b, _ := v[3].(bool); b {
+			after = true
+		}
+	}
+	return out, after, rows.Err()
+}

@@ -1,5 +1,6 @@
-// Package ui is the l4case GUI: Fyne views over package app. It holds no SQL
-// and no evidence logic. Long work (import, queries, export) runs on its own
+// Package ui is the l4case GUI: Fyne views over package app (and the values
+// it hands out, from query; see app). It holds no SQL and no evidence logic.
+// Long work (import, queries, export) runs on its own
 // goroutine and comes back to the widgets only through fyne.Do.
 package ui
 
