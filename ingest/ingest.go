@@ -25,11 +25,15 @@ import (
 // content: a name may add confidence, never replace it.
 //
 // Import streams the whole file from src into w and returns when the input
-// is exhausted (nil), ctx is cancelled (ctx.Err()), or the file as a whole
-// cannot be read (an error naming the position). A record it cannot parse
-// goes to w.Reject with its line, packet or byte offset and does not stop
-// the import. It never holds the whole file in memory. It returns what it
-// recognised the format to be, for the evidence table.
+// is exhausted (nil), ctx is cancelled (ctx.Err()), or the file cannot be
+// read: an I/O or decompression error, or a file header that does not parse
+// although Detect accepted the file. That is an error naming the position
+// (a *PosError, or one that names the file and line), and nothing of the
+// file is kept. Damage inside an otherwise readable file is not: a record
+// it cannot parse, or a file that ends inside a record, goes to w.Reject
+// with its line, packet or byte offset, and every good record is imported.
+// It never holds the whole file in memory. It returns what it recognised
+// the format to be, for the evidence table.
 type Importer interface {
 	Kind() string
 	Detect(name string, head []byte) error

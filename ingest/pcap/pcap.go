@@ -70,114 +70,148 @@ type packetReader interface {
 	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
-// Import reads one capture.
+// Import reads one capture in three steps: open (which format, which link
+// type), frames (every record, decoded and counted into conversations) and,
+// for pcapng, the interfaces and comments its blocks described.
 func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer) (string, error) {
 	rc, err := src.Open()
 	if err != nil {
 		return "", err
 	}
 	defer rc.Close()
-	cr := &countReader{r: rc}
-	// pcapgo wraps its input in a bufio.Reader of its own unless given one
-	// at least as large: giving it ours keeps the byte offset exact.
-	br := bufio.NewReaderSize(cr, 1<<20)
-	offset := func() int64 { return cr.n.Load() - int64(br.Buffered()) }
-	magic, _ := br.Peek(4)
 	imp, err := newImporter(src, w)
 	if err != nil {
 		return "", err
 	}
-	var r packetReader
-	var ng *pcapgo.NgReader
-	var link layers.LinkType
-	var format string
-	if len(magic) == 4 && binary.LittleEndian.Uint32(magic) == 0x0a0d0d0a {
-		ng, err = pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-		if err != nil {
-			w.Reject(0, "byte", "", "pcapng: "+err.Error())
-			return "pcapng (unreadable section header)", nil
-		}
-		r = ng
-		format = "pcapng"
-	} else {
-		in := io.Reader(br)
-		if hdr, _ := br.Peek(24); len(hdr) == 24 {
-			bo := binary.ByteOrder(binary.LittleEndian)
-			if m := binary.BigEndian.Uint32(hdr); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
-				bo = binary.BigEndian
-			}
-			if major, minor := bo.Uint16(hdr[4:]), bo.Uint16(hdr[6:]); major == 2 && minor != 4 {
-				// libpcap and tshark read any 2.x file; pcapgo wants 2.4.
-				// Before 2.3 a record header has the captured and the
-				// original length the other way round (libpcap's
-				// "swapped" files).
-				fixed := append([]byte(nil), hdr...)
-				bo.PutUint16(fixed[6:], 4)
-				br.Discard(24)
-				var rest io.Reader = br
-				if minor < 3 {
-					rest = &swapLengths{r: br, bo: bo}
-				}
-				in = io.MultiReader(bytes.NewReader(fixed), rest)
-				w.Note(fmt.Sprintf("pcap header version 2.%d read as 2.4", minor))
-			}
-		}
-		pr, err := pcapgo.NewReader(in)
-		if err != nil {
-			w.Reject(0, "byte", "", "pcap file header: "+err.Error())
-			return "pcap (unreadable file header)", nil
-		}
-		r, link = pr, pr.LinkType() // (pcapgo keeps the low 16 bits: flag bits such as the FCS length drop off)
-		res := "microsecond"
-		if pr.Resolution().ToDuration() == time.Nanosecond {
-			res = "nanosecond"
-		}
-		format = fmt.Sprintf("pcap %s, %s timestamps, snaplen %d", linkName(link), res, pr.Snaplen())
-		imp.iface(-1, link, int64(pr.Snaplen()), "", "")
+	c, err := openCapture(src, w, rc)
+	if err != nil {
+		return "", err
 	}
+	if c.ng == nil {
+		imp.iface(-1, c.link, int64(c.snaplen), "", "")
+	}
+	if err := c.frames(ctx, imp, w); err != nil {
+		return "", err
+	}
+	if c.ng != nil {
+		c.format = c.describeInterfaces(imp)
+	}
+	imp.finish()
+	return c.format, nil
+}
 
+// capture is an open capture file of either format.
+type capture struct {
+	r       packetReader
+	ng      *pcapgo.NgReader // set for pcapng
+	link    layers.LinkType  // pcap: the file's one link type
+	snaplen uint32
+	format  string
+	offset  func() int64 // byte offset of the next record
+}
+
+// openCapture reads the file header. A header that does not parse is the
+// Importer contract's unreadable file (an error at byte 0).
+func openCapture(src *ingest.Source, w *ingest.Writer, rc io.Reader) (*capture, error) {
+	cr := &countReader{r: rc}
+	// pcapgo wraps its input in a bufio.Reader of its own unless given one
+	// at least as large: giving it ours keeps the byte offset exact.
+	br := bufio.NewReaderSize(cr, 1<<20)
+	c := &capture{offset: func() int64 { return cr.n.Load() - int64(br.Buffered()) }}
+	magic, _ := br.Peek(4)
+	if len(magic) == 4 && binary.LittleEndian.Uint32(magic) == 0x0a0d0d0a {
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			return nil, unreadable(src, "pcapng section header", err)
+		}
+		c.r, c.ng, c.format = ng, ng, "pcapng"
+		return c, nil
+	}
+	pr, err := pcapgo.NewReader(legacyVersion(br, w))
+	if err != nil {
+		return nil, unreadable(src, "pcap file header", err)
+	}
+	c.r, c.link, c.snaplen = pr, pr.LinkType(), pr.Snaplen() // (pcapgo keeps the low 16 bits of the link type: flag bits such as the FCS length drop off)
+	res := "microsecond"
+	if pr.Resolution().ToDuration() == time.Nanosecond {
+		res = "nanosecond"
+	}
+	c.format = fmt.Sprintf("pcap %s, %s timestamps, snaplen %d", linkName(c.link), res, c.snaplen)
+	return c, nil
+}
+
+// legacyVersion lets pcapgo, which wants version 2.4, read any 2.x file as
+// libpcap and tshark do. Before 2.3 a record header has the captured and
+// the original length the other way round (libpcap's "swapped" files).
+func legacyVersion(br *bufio.Reader, w *ingest.Writer) io.Reader {
+	hdr, _ := br.Peek(24)
+	if len(hdr) < 24 {
+		return br
+	}
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if m := binary.BigEndian.Uint32(hdr); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
+		bo = binary.BigEndian
+	}
+	major, minor := bo.Uint16(hdr[4:]), bo.Uint16(hdr[6:])
+	if major != 2 || minor == 4 {
+		return br
+	}
+	fixed := append([]byte(nil), hdr...)
+	bo.PutUint16(fixed[6:], 4)
+	br.Discard(24)
+	var rest io.Reader = br
+	if minor < 3 {
+		rest = &swapLengths{r: br, bo: bo}
+	}
+	w.Note(fmt.Sprintf("pcap header version 2.%d read as 2.4", minor))
+	return io.MultiReader(bytes.NewReader(fixed), rest)
+}
+
+// frames decodes every record. A record that cannot be read ends the file:
+// it is rejected at its byte offset and every frame before it is kept.
+func (c *capture) frames(ctx context.Context, imp *importer, w *ingest.Writer) error {
 	dec := newDecoder()
 	var frame uint32
 	for {
-		at := offset()
+		at := c.offset()
 		var data []byte
 		var ci gopacket.CaptureInfo
 		var comments []string
 		var err error
-		if ng != nil {
+		if c.ng != nil {
 			var opts pcapgo.NgPacketOptions
-			data, ci, opts, err = ng.ZeroCopyReadPacketDataWithOptions()
+			data, ci, opts, err = c.ng.ZeroCopyReadPacketDataWithOptions()
 			comments = opts.Comments
 		} else {
-			data, ci, err = r.ZeroCopyReadPacketData()
+			data, ci, err = c.r.ZeroCopyReadPacketData()
 		}
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
 			reason := fmt.Sprintf("after frame %d: %v; the rest of the file cannot be read", frame, err)
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				reason = fmt.Sprintf("the file ends inside the record of frame %d (%d bytes after its start): every complete frame before it is imported", frame+1, offset()-at)
+				reason = fmt.Sprintf("the file ends inside the record of frame %d (%d bytes after its start): every complete frame before it is imported", frame+1, c.offset()-at)
 			}
 			w.Reject(at, "byte", "", reason)
-			break
+			return nil
 		}
 		frame++
 		if frame&0x3fff == 0 {
 			if ctx.Err() != nil {
-				return "", ctx.Err()
+				return ctx.Err()
 			}
 			imp.expire(ci.Timestamp.UnixNano())
 		}
-		l := link
-		if ng != nil && len(ci.AncillaryData) > 0 {
+		l := c.link
+		if c.ng != nil && len(ci.AncillaryData) > 0 {
 			if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
 				l = lt
 			}
 		}
 		p := pkt{frame: frame, ts: ci.Timestamp.UnixNano(), capLen: ci.CaptureLength, wireLen: ci.Length,
 			ifindex: -1, pkttype: -1, vlan: -1, icmpType: -1}
-		if ng != nil {
+		if c.ng != nil {
 			p.ifindex = int64(ci.InterfaceIndex)
 		}
 		dec.decode(l, data, &p)
@@ -185,27 +219,34 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 			p.truncated = true
 		}
 		imp.packet(&p)
-		for _, c := range comments {
-			imp.comment(int64(frame), c)
+		for _, cm := range comments {
+			imp.comment(int64(frame), cm)
 		}
 	}
-	if ng != nil {
-		var links []string
-		for i := 0; i < ng.NInterfaces(); i++ {
-			in, _ := ng.Interface(i)
-			imp.iface(int64(i), in.LinkType, int64(in.SnapLength), in.Name, strings.TrimSpace(in.Description+" "+in.Comment))
-			if in.Comment != "" {
-				imp.comment(-1, fmt.Sprintf("interface %d: %s", i, in.Comment))
-			}
-			links = append(links, linkName(in.LinkType))
+}
+
+// describeInterfaces records a pcapng's interfaces and comments, known
+// only once every block has been read, and returns the format.
+func (c *capture) describeInterfaces(imp *importer) string {
+	var links []string
+	for i := 0; i < c.ng.NInterfaces(); i++ {
+		in, _ := c.ng.Interface(i)
+		imp.iface(int64(i), in.LinkType, int64(in.SnapLength), in.Name, strings.TrimSpace(in.Description+" "+in.Comment))
+		if in.Comment != "" {
+			imp.comment(-1, fmt.Sprintf("interface %d: %s", i, in.Comment))
 		}
-		if c := ng.SectionInfo().Comment; c != "" {
-			imp.comment(-1, "section: "+c)
-		}
-		format = fmt.Sprintf("pcapng, %d interfaces (%s)", ng.NInterfaces(), strings.Join(links, ", "))
+		links = append(links, linkName(in.LinkType))
 	}
-	imp.finish()
-	return format, nil
+	if cm := c.ng.SectionInfo().Comment; cm != "" {
+		imp.comment(-1, "section: "+cm)
+	}
+	return fmt.Sprintf("pcapng, %d interfaces (%s)", c.ng.NInterfaces(), strings.Join(links, ", "))
+}
+
+// unreadable is the error of a capture whose header does not parse: the
+// Importer contract's file that cannot be read, at byte 0.
+func unreadable(src *ingest.Source, what string, err error) error {
+	return &ingest.PosError{ErrorPos: ingest.ErrorPos{File: src.Name, Unit: "byte", N: 0}, Err: fmt.Errorf("%s: %w", what, err)}
 }
 
 // swapLengths rewrites the record headers of a pre-2.3 pcap, whose

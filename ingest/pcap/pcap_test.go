@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"net/netip"
@@ -222,6 +223,21 @@ func TestMalformedCaptures(t *testing.T) {
 			if len(got) != 1 || got[0][0] != c.reason {
 				t.Errorf("%s: %q", c.file, got)
 			}
+		}
+	}
+	// A capture whose header does not parse cannot be read at all: the
+	// contract's error at byte 0, and nothing of it is kept.
+	for _, c := range []struct{ name, content, err string }{
+		{"short.pcap", "\xd4\xc3\xb2\xa1\x02\x00", "short.pcap: byte 0: pcap file header: unexpected EOF"},
+		{"bad.pcapng", "\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x00\x00\x00\x00", "bad.pcapng: byte 0: pcapng section header: "},
+	} {
+		r := ingesttest.Import(t, Importer{}, ingesttest.File(t, c.name, c.content), ingest.Options{})
+		var pe *ingest.PosError
+		if !errors.As(r.Err, &pe) || pe.N != 0 || !strings.Contains(r.Err.Error(), c.err) {
+			t.Errorf("%s: err = %v, want a *PosError at byte 0 containing %q", c.name, r.Err, c.err)
+		}
+		if n := ingesttest.Rows(t, r.DB, `SELECT count(*) FROM ingest_errors`); n[0][0] != "0" {
+			t.Errorf("%s: %s rows kept in ingest_errors", c.name, n[0][0])
 		}
 	}
 	// The decode errors are kept on the frames, and counted in a note.
