@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,8 +126,7 @@ func TestVectorVRLCases(t *testing.T) {
 	}
 	for i, c := range tc.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			f := filepath.Join(t.TempDir(), fmt.Sprintf("alb-%d.log", i))
-			os.WriteFile(f, []byte(c.Args.Value+"\n"), 0o644)
+			f := ingesttest.File(t, fmt.Sprintf("alb-%d.log", i), c.Args.Value+"\n")
 			r := ingesttest.Import(t, Importer{}, f, ingest.Options{})
 			if r.Err != nil || r.Records != 1 {
 				t.Fatalf("%v: %d records, %d rejected", r.Err, r.Records, r.Rejected)
@@ -170,7 +168,6 @@ func sameValue(got string, want any) bool {
 }
 
 func TestBadLinesAreRejected(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "mixed.log")
 	lines := []string{
 		`2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -`,
 		`2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1 "curl/7.38.0" - -`,
@@ -178,7 +175,7 @@ func TestBadLinesAreRejected(t *testing.T) {
 		`garbage`,
 		`2015-05-13T23:39:44.000000Z my-loadbalancer [2001:db8::7]:2817 - -1 -1 -1 504 - 0 0 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -`,
 	}
-	os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	f := ingesttest.File(t, "mixed.log", strings.Join(lines, "\n")+"\n")
 	r := ingesttest.Import(t, Importer{}, f, ingest.Options{})
 	if r.Err != nil || r.Records != 2 || r.Rejected != 3 {
 		t.Fatalf("%v: %d records %d rejected", r.Err, r.Records, r.Rejected)

@@ -204,9 +204,7 @@ func TestVectorVRLCases(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			dir := t.TempDir()
-			f := filepath.Join(dir, fmt.Sprintf("vrl-%d.log", i))
-			os.WriteFile(f, []byte(c.Args.Value+"\n"), 0o644)
+			f := ingesttest.File(t, fmt.Sprintf("vrl-%d.log", i), c.Args.Value+"\n")
 			opts := ingest.Options{FlowLogFormat: c.Args.Format}
 			r := ingesttest.Import(t, Importer{}, f, opts)
 			if r.Err != nil || r.Records != 1 {
@@ -233,9 +231,7 @@ func TestVectorVRLCases(t *testing.T) {
 		if g.Format != nil {
 			format = *g.Format
 		}
-		dir := t.TempDir()
-		f := filepath.Join(dir, "must.log")
-		os.WriteFile(f, []byte(strings.Join(g.Lines, "\n")+"\n"), 0o644)
+		f := ingesttest.File(t, "must.log", strings.Join(g.Lines, "\n")+"\n")
 		r := ingesttest.Import(t, Importer{}, f, ingest.Options{FlowLogFormat: format})
 		if r.Err != nil || r.Rejected != 0 || int(r.Records) != len(g.Lines) {
 			t.Errorf("format %q: %v; %d records, %d rejected of %d lines", format, r.Err, r.Records, r.Rejected, len(g.Lines))
@@ -285,10 +281,8 @@ func quotedStrings(s string) []string {
 }
 
 func TestUnknownFieldsAreKeptAndNoted(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "future.log")
-	os.WriteFile(f, []byte("version srcaddr dstaddr action log-status quantum-state\n"+
-		"12 10.0.0.1 10.0.0.2 ACCEPT OK entangled\n12 10.0.0.2 10.0.0.1 ACCEPT OK -\n"), 0o644)
+	f := ingesttest.File(t, "future.log", "version srcaddr dstaddr action log-status quantum-state\n"+
+		"12 10.0.0.1 10.0.0.2 ACCEPT OK entangled\n12 10.0.0.2 10.0.0.1 ACCEPT OK -\n")
 	r := ingesttest.Import(t, Importer{}, f, ingest.Options{})
 	if r.Err != nil || r.Records != 2 {
 		t.Fatalf("%v, %d records", r.Err, r.Records)
@@ -307,9 +301,7 @@ func TestUnknownFieldsAreKeptAndNoted(t *testing.T) {
 }
 
 func TestCloudWatchExports(t *testing.T) {
-	dir := t.TempDir()
-	js := filepath.Join(dir, "filter-log-events.json")
-	os.WriteFile(js, []byte(`{
+	js := ingesttest.File(t, "filter-log-events.json", `{
     "events": [
         {"logStreamName": "eni-1235b8ca123456789-all", "timestamp": 1418530070000,
          "message": "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
@@ -320,9 +312,8 @@ func TestCloudWatchExports(t *testing.T) {
         {"logStreamName": "eni-1235b8ca123456789-all", "timestamp": 1418530070000, "message": "garbage", "eventId": "3"}
     ],
     "searchedLogStreams": []
-}`), 0o644)
-	head, _ := ingest.Head(js)
-	if err := (Importer{}).Detect(js, head); err != nil {
+}`)
+	if err := ingesttest.Detect(t, Importer{}, js); err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
 	r := ingesttest.Import(t, Importer{}, js, ingest.Options{})
@@ -339,10 +330,8 @@ func TestCloudWatchExports(t *testing.T) {
 	}
 
 	// A CloudWatch export to S3: each line is "<timestamp> <message>".
-	txt := filepath.Join(dir, "000000.log")
-	os.WriteFile(txt, []byte("2014-12-14T04:07:50.000Z 2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n"), 0o644)
-	head, _ = ingest.Head(txt)
-	if err := (Importer{}).Detect(txt, head); err != nil {
+	txt := ingesttest.File(t, "000000.log", "2014-12-14T04:07:50.000Z 2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n")
+	if err := ingesttest.Detect(t, Importer{}, txt); err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
 	r = ingesttest.Import(t, Importer{}, txt, ingest.Options{})
@@ -352,13 +341,9 @@ func TestCloudWatchExports(t *testing.T) {
 }
 
 func TestHeaderlessCustomFormat(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "AWSLogs/123456789010/vpcflowlogs/us-east-1/2019/08/26")
-	os.MkdirAll(dir, 0o755)
-	f := filepath.Join(dir, "123456789010_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20190826T1950Z_a1b2c3d4.log")
 	line := "3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 568 8 1566848875 1566848933 ACCEPT 2 OK"
-	os.WriteFile(f, []byte(line+"\n"), 0o644)
-	head, _ := ingest.Head(f)
-	if err := (Importer{}).Detect(f, head); err != nil {
+	f := ingesttest.File(t, "AWSLogs/123456789010/vpcflowlogs/us-east-1/2019/08/26/123456789010_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20190826T1950Z_a1b2c3d4.log", line+"\n")
+	if err := ingesttest.Detect(t, Importer{}, f); err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
 	// Without its format it is refused, never guessed from the field count.
@@ -393,8 +378,7 @@ func TestParquet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	head, _ := ingest.Head(pq)
-	if err := (Importer{}).Detect(pq, head); err != nil {
+	if err := ingesttest.Detect(t, Importer{}, pq); err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
 	r := ingesttest.ImportInto(t, db, 1, Importer{}, pq, ingest.Options{})
@@ -434,24 +418,16 @@ func TestDetect(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "big.log")
 	var b strings.Builder
 	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
 	for i := 0; i < 100000; i++ {
 		b.WriteString("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n")
 	}
-	os.WriteFile(f, []byte(b.String()), 0o644)
+	f := ingesttest.File(t, "big.log", b.String())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	db := ingesttest.DB(t)
-	src, _ := ingest.NewSource(1, f, f, ingest.Options{})
-	conn, _ := db.Conn(context.Background())
-	defer conn.Close()
-	w := ingest.NewWriter(context.Background(), conn, src)
-	_, err := Importer{}.Import(ctx, src, w)
-	w.Abort()
-	if err != context.Canceled {
+	r := ingesttest.ImportContext(ctx, t, ingesttest.DB(t), 1, Importer{}, f, ingest.Options{})
+	if err := r.Err; err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }

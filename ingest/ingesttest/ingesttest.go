@@ -87,33 +87,34 @@ func Import(t testing.TB, imp ingest.Importer, path string, opts ingest.Options)
 // ImportInto runs imp on path as evidence id into db.
 func ImportInto(t testing.TB, db *sql.DB, id int, imp ingest.Importer, path string, opts ingest.Options) *Result {
 	t.Helper()
-	ctx := context.Background()
+	return ImportContext(context.Background(), t, db, id, imp, path, opts)
+}
+
+// ImportContext is ImportInto under ctx, in the same kind of transaction as
+// a case's import (without the evidence record, which is app's).
+func ImportContext(ctx context.Context, t testing.TB, db *sql.DB, id int, imp ingest.Importer, path string, opts ingest.Options) *Result {
+	t.Helper()
 	src, err := ingest.NewSource(id, filepath.ToSlash(path), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := db.Conn(ctx)
+	tx, err := query.BeginImport(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		t.Fatal(err)
-	}
-	w := ingest.NewWriter(ctx, conn, src)
+	defer tx.Rollback()
+	w := ingest.NewWriter(ctx, tx.Conn(), src)
 	format, err := imp.Import(ctx, src, w)
 	r := &Result{DB: db, Format: format, Err: err}
 	if err != nil {
 		w.Abort()
-		conn.ExecContext(ctx, "ROLLBACK")
 		return r
 	}
 	if err := w.Close(); err != nil {
-		conn.ExecContext(ctx, "ROLLBACK")
 		r.Err = err
 		return r
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := tx.CommitRows(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r.Records, r.Rejected, r.Notes = w.RecordCount(), w.RejectCount(), w.Notes()
@@ -145,4 +146,28 @@ func Rows(t testing.TB, db *sql.DB, q string, args ...any) [][]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// File writes content to name (which may hold folders: the AWS key layout
+// matters to some importers) in a new temporary folder and returns its path.
+func File(t testing.TB, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Detect shows imp the file's head as import would.
+func Detect(t testing.TB, imp ingest.Importer, path string) error {
+	t.Helper()
+	head, err := ingest.Head(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imp.Detect(path, head)
 }

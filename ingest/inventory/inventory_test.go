@@ -148,11 +148,9 @@ func TestPodListings(t *testing.T) {
 }
 
 func TestMisalignedRowsAndJSON(t *testing.T) {
-	dir := t.TempDir()
-	f := dir + "/nodes.txt"
-	os.WriteFile(f, []byte("NAME    STATUS   ROLES    AGE   VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE   KERNEL-VERSION   CONTAINER-RUNTIME\n"+
+	f := ingesttest.File(t, "nodes.txt", "NAME    STATUS   ROLES    AGE   VERSION   INTERNAL-IP   EXTERNAL-IP   OS-IMAGE   KERNEL-VERSION   CONTAINER-RUNTIME\n"+
 		"w1  Ready  worker  4d  v1.20  10.0.0.5  <none>  RHCOS 47 (Ootpa)  4.18.0  cri-o://1.20\n"+
-		"broken row\n"), 0o644)
+		"broken row\n")
 	r := ingesttest.Import(t, OC{}, f, ingest.Options{})
 	if r.Err != nil || r.Records != 1 || r.Rejected != 1 {
 		t.Fatalf("%v: %d records %d rejected", r.Err, r.Records, r.Rejected)
@@ -161,12 +159,10 @@ func TestMisalignedRowsAndJSON(t *testing.T) {
 	if want := [][]string{{"w1", "worker", "10.0.0.5", "NULL", "RHCOS 47 (Ootpa)"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q", got)
 	}
-	j := dir + "/pods.json"
-	os.WriteFile(j, []byte(`{"apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "Pod",
+	j := ingesttest.File(t, "pods.json", `{"apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "Pod",
 		"metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}}, "spec": {"nodeName": "w1"},
-		"status": {"phase": "Running", "podIP": "10.128.2.15", "containerStatuses": [{"ready": true, "restartCount": 2}]}}], "kind": "List"}`), 0o644)
-	head, _ := os.ReadFile(j)
-	if err := (OC{}).Detect(j, head); err != nil {
+		"status": {"phase": "Running", "podIP": "10.128.2.15", "containerStatuses": [{"ready": true, "restartCount": 2}]}}], "kind": "List"}`)
+	if err := ingesttest.Detect(t, OC{}, j); err != nil {
 		t.Fatal(err)
 	}
 	r = ingesttest.Import(t, OC{}, j, ingest.Options{})

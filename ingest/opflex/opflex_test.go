@@ -3,7 +3,6 @@ package opflex
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -60,7 +59,6 @@ func TestFormat2024AndEvents(t *testing.T) {
 }
 
 func TestLiberalAndStrict(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "agent.log")
 	lines := []string{
 		"[2024-Feb-20 07:59:10.000001] [info] [opflex/engine/Processor.cpp:391:processItem] Processed policy update",
 		// extra spaces, fields in another order, a flag set with two words
@@ -70,7 +68,7 @@ func TestLiberalAndStrict(t *testing.T) {
 		// bad number
 		"[2024-Feb-20 07:59:18.000000] [info] [ovs/PacketLogHandler.cpp:262:parseLog] Acc-SEC_GROUP_IN_TABLE MISS SRC=1.1.1.1 DST=2.2.2.2 TTL=sixty",
 	}
-	os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	f := ingesttest.File(t, "agent.log", strings.Join(lines, "\n")+"\n")
 	r := ingesttest.Import(t, Importer{}, f, ingest.Options{})
 	if r.Err != nil || r.Records != 1 || r.Rejected != 2 {
 		t.Fatalf("%v: %d records %d rejected", r.Err, r.Records, r.Rejected)
