@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,46 @@ func TestAnalysis(t *testing.T) {
 		if _, stderr, code := run(t, c.args...); code != 2 || !strings.HasPrefix(stderr, c.msg) {
 			t.Errorf("%v: %d %q, want 2 %q", c.args, code, stderr, c.msg)
 		}
+	}
+}
+
+// --progress json is one JSON object per line: a line per file with what
+// became of it, and the totals at the end, for programs that drive import.
+func TestImportProgressJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c")
+	run(t, "new", dir)
+	_, stderr, code := run(t, "import", dir, flows+"aws-docs-v2-broken.log", flows+"aws-docs-v5.log", flows+"aws-docs-v5.log", "--progress", "json")
+	if code != 0 {
+		t.Fatalf("import: %d %s", code, stderr)
+	}
+	var got []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
+		}
+		if ev["type"] == "status" {
+			continue // ticks: how many depends on the speed
+		}
+		got = append(got, ev)
+	}
+	want := []map[string]any{
+		{"type": "file", "file": flows + "aws-docs-v2-broken.log", "kind": "flowlog", "result": "imported", "evidence_id": 1.0, "records": 7.0, "rejected": 1.0, "size": 1015.0},
+		{"type": "file", "file": flows + "aws-docs-v5.log", "kind": "flowlog", "result": "imported", "evidence_id": 2.0, "records": 2.0, "rejected": 0.0},
+		{"type": "file", "file": flows + "aws-docs-v5.log", "kind": "flowlog", "result": "skipped", "reason": "already in the case as evidence #2 (" + flows + "aws-docs-v5.log)", "records": 0.0, "rejected": 0.0},
+		{"type": "end", "imported": 1.0 + 1, "skipped": 1.0, "failed": 0.0, "records": 0.0, "rejected": 0.0},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d:\n%s", len(got), len(want), stderr)
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if got[i][k] != v {
+				t.Errorf("event %d: %s = %v, want %v", i, k, got[i][k], v)
+			}
+		}
+	}
+	if _, stderr, code := run(t, "import", dir, flows, "--progress", "loud"); code != 2 || !strings.Contains(stderr, "text, json, none") {
+		t.Errorf("bad --progress: %d %s", code, stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,17 +13,24 @@ import (
 )
 
 // importDisplay shows import progress on stderr: one updating line on a
-// terminal, one line per file otherwise (logs, CI).
+// terminal, one line per file otherwise (logs, CI), or with --progress json
+// one JSON object per tick and per file, and one at the end (as brimcap
+// analyze -json does), for scripts and programs that drive l4case.
 type importDisplay struct {
 	w     io.Writer
+	mode  string // text, json or none
 	tty   bool
-	quiet bool
 	mu    sync.Mutex
 	last  string
+	enc   *json.Encoder
+	tally [3]int // imported, skipped, failed
 }
 
-func newImportDisplay(w io.Writer, quiet bool) *importDisplay {
-	d := &importDisplay{w: w, quiet: quiet}
+// progressModes are the values of --progress.
+var progressModes = []string{"text", "json", "none"}
+
+func newImportDisplay(w io.Writer, mode string) *importDisplay {
+	d := &importDisplay{w: w, mode: mode, enc: json.NewEncoder(w)}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			d.tty = true
@@ -31,8 +39,50 @@ func newImportDisplay(w io.Writer, quiet bool) *importDisplay {
 	return d
 }
 
+// progressEvent is one line of --progress json. Type is "status" (a tick
+// while a file imports), "file" (a file done) or "end".
+type progressEvent struct {
+	Type       string  `json:"type"`
+	File       string  `json:"file,omitempty"`
+	Kind       string  `json:"kind,omitempty"`
+	Index      int     `json:"index,omitempty"`
+	Total      int     `json:"total,omitempty"`
+	BytesRead  int64   `json:"bytes_read,omitempty"`
+	Size       int64   `json:"size,omitempty"`
+	Records    int64   `json:"records"`
+	Rejected   int64   `json:"rejected"`
+	ElapsedS   float64 `json:"elapsed_s"`
+	RowsPerSec float64 `json:"rows_per_s,omitempty"`
+	ETAS       float64 `json:"eta_s,omitempty"`
+	Result     string  `json:"result,omitempty"` // imported, skipped or failed
+	EvidenceID int     `json:"evidence_id,omitempty"`
+	Format     string  `json:"format,omitempty"`
+	Reason     string  `json:"reason,omitempty"` // why skipped or failed
+	Imported   *int    `json:"imported,omitempty"`
+	Skipped    *int    `json:"skipped,omitempty"`
+	Failed     *int    `json:"failed,omitempty"`
+}
+
+func (d *importDisplay) emit(ev progressEvent) {
+	d.enc.Encode(ev)
+}
+
 func (d *importDisplay) Status(s app.ImportStatus) {
-	if d.quiet || !d.tty {
+	if d.mode == "json" {
+		ev := progressEvent{Type: "status", File: s.File, Kind: s.Kind, Index: s.Index, Total: s.Total,
+			BytesRead: s.Bytes, Size: s.Size, Records: s.Records, Rejected: s.Rejected, ElapsedS: s.Elapsed.Seconds()}
+		if sec := s.Elapsed.Seconds(); sec > 0 {
+			ev.RowsPerSec = float64(s.Records) / sec
+			if s.Bytes > 0 && s.Size > s.Bytes {
+				ev.ETAS = sec * float64(s.Size-s.Bytes) / float64(s.Bytes)
+			}
+		}
+		d.mu.Lock()
+		d.emit(ev)
+		d.mu.Unlock()
+		return
+	}
+	if d.mode != "text" || !d.tty {
 		return
 	}
 	d.mu.Lock()
@@ -69,11 +119,33 @@ func statusLine(s app.ImportStatus) string {
 }
 
 func (d *importDisplay) Done(r app.FileResult) {
-	if d.quiet {
-		return
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	switch {
+	case r.Err != nil:
+		d.tally[2]++
+	case r.Evidence != nil:
+		d.tally[0]++
+	default:
+		d.tally[1]++
+	}
+	if d.mode == "json" {
+		ev := progressEvent{Type: "file", File: r.Name, Kind: r.Kind, ElapsedS: r.Elapsed.Seconds()}
+		switch {
+		case r.Err != nil:
+			ev.Result, ev.Reason = "failed", r.Err.Error()
+		case r.Evidence != nil:
+			ev.Result, ev.EvidenceID, ev.Format = "imported", r.Evidence.ID, r.Evidence.Format
+			ev.Records, ev.Rejected, ev.Size = r.Evidence.Rows, r.Evidence.Rejected, r.Evidence.Size
+		default:
+			ev.Result, ev.Reason = "skipped", r.Skipped
+		}
+		d.emit(ev)
+		return
+	}
+	if d.mode != "text" {
+		return
+	}
 	if d.tty && d.last != "" {
 		fmt.Fprintf(d.w, "\r%s\r", strings.Repeat(" ", len(d.last)))
 		d.last = ""
@@ -97,7 +169,15 @@ func (d *importDisplay) Done(r app.FileResult) {
 	}
 }
 
-func (d *importDisplay) finish() {}
+// finish ends the display: the totals, in JSON mode (the text mode's are
+// printed by the command with its table).
+func (d *importDisplay) finish() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mode == "json" {
+		d.emit(progressEvent{Type: "end", Imported: &d.tally[0], Skipped: &d.tally[1], Failed: &d.tally[2]})
+	}
+}
 
 func shorten(s string, n int) string {
 	if len(s) <= n {
