@@ -48,8 +48,9 @@ type Case struct {
 	manifest *Manifest
 
 	use    sync.RWMutex // read: a query runs; write: import, pack or export
-	mu     sync.Mutex   // guards reader
+	mu     sync.Mutex   // guards reader and traces
 	reader *sql.DB
+	traces *query.TraceCache // what every trace reads whole; dropped by an import
 }
 
 // New creates an empty case in dir, which must not exist or be empty.

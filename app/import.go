@@ -95,6 +95,7 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		rep = nopReporter{}
 	}
 	defer boundMemory()()
+	defer c.dropTraceCache()
 	report := &ImportReport{}
 	var forced *registry.Entry
 	if opts.Kind != "" {

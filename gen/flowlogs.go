@@ -3,6 +3,7 @@ package gen
 import (
 	"bufio"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -114,6 +115,7 @@ type flowWriter struct {
 	fields   []string
 	only     map[*eni]bool // nil: every ENI
 	skew     time.Duration
+	maxDelay time.Duration
 	slot     time.Duration
 	f        *os.File
 	zw       *gzip.Writer
@@ -128,6 +130,23 @@ var v2Fields = []string{"version", "account-id", "interface-id", "srcaddr", "dst
 
 var v5Fields = []string{"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log-status",
 	"tcp-flags", "flow-direction", "pkt-srcaddr", "pkt-dstaddr", "traffic-path"}
+
+// delay is how late a record's start and end trail its packets: AWS says
+// up to 60 s. Both directions of a 5-tuple in one window share it; it is
+// drawn from a hash, not the generator's random stream, so that turning it
+// on changes nothing else in the bundle.
+func (fw *flowWriter) delay(k flowKey) time.Duration {
+	if fw.maxDelay <= 0 {
+		return 0
+	}
+	a, b := k.src.String(), k.dst.String()
+	if a > b {
+		a, b = b, a
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d %s %s %s %d %d", fw.g.o.Seed, k.eni.ID, a, b, k.proto, k.window)
+	return time.Duration(h.Sum64()%uint64(fw.maxDelay/time.Second+1)) * time.Second
+}
 
 // LogFormat is the ${field} format string of the writer, as describe-flow-logs shows it.
 func (fw *flowWriter) LogFormat() string {
@@ -148,7 +167,8 @@ func (fw *flowWriter) write(k flowKey, v *flowVal, interval time.Duration) error
 			return err
 		}
 	}
-	start, last := v.first.Add(fw.skew).Unix(), v.last.Add(fw.skew).Unix()+1
+	d := fw.delay(k)
+	start, last := v.first.Add(fw.skew+d).Unix(), v.last.Add(fw.skew+d).Unix()+1
 	action := "REJECT"
 	if k.accept {
 		action = "ACCEPT"

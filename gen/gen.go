@@ -57,6 +57,7 @@ type Options struct {
 	SkewELB      time.Duration
 	SkewFlow     time.Duration
 	SkewNode     time.Duration // clock of the second router node's capture
+	FlowDelay    time.Duration // flow-log records' start and end trail their packets by up to this (AWS: up to 60 s)
 	V5           bool          // also write a custom version-5 flow log on the workers
 	ScaleBytes   int64         // when set, requests are chosen to write about this many pcap bytes
 
@@ -147,8 +148,8 @@ func Generate(ctx context.Context, o Options) (*Truth, error) {
 	g := &generator{o: o, w: w, pcaps: map[*node]*pcapWriter{},
 		fileStreams: map[string]map[int]bool{}, fileHTTP: map[string]int{}, fileProxy: map[string][]string{}, fileNode: map[string]*node{},
 		elbPort: map[int]uint16{0: uint16(30000 + w.rng.IntN(2000)), 1: uint16(30000 + w.rng.IntN(2000))}, closed: map[string][]closedPort{}}
-	g.truth = &Truth{Seed: o.Seed, Start: o.Start.UTC(), End: o.Start.Add(o.Duration).UTC(),
-		Skew: TruthSkew{ELB: o.SkewELB.String(), FlowLogs: o.SkewFlow.String(), Node2: o.SkewNode.String()}}
+	g.truth = &Truth{Seed: o.Seed, Start: o.Start.UTC(), End: o.Start.Add(o.Duration).UTC(), AggregationS: int(o.Aggregation / time.Second),
+		Skew: TruthSkew{ELB: o.SkewELB.String(), FlowLogs: o.SkewFlow.String(), Node2: o.SkewNode.String(), FlowDelay: durOrEmpty(o.FlowDelay)}}
 	for _, n := range w.nodes {
 		if n.Link != 0 {
 			g.pcaps[n] = newPcapWriter(filepath.Join(o.Out, "pcap", n.Name), n.Link, o.Rotate)
@@ -158,14 +159,14 @@ func Generate(ctx context.Context, o Options) (*Truth, error) {
 		}
 	}
 	flowRoot := filepath.Join(o.Out, "flowlogs")
-	g.fwV2 = &flowWriter{g: g, root: flowRoot, id: w.flowLog, fields: v2Fields, skew: o.SkewFlow, slot: 5 * time.Minute}
+	g.fwV2 = &flowWriter{g: g, root: flowRoot, id: w.flowLog, fields: v2Fields, skew: o.SkewFlow, maxDelay: o.FlowDelay, slot: 5 * time.Minute}
 	outs := []*flowWriter{g.fwV2}
 	if o.V5 {
 		only := map[*eni]bool{}
 		for _, n := range w.workers {
 			only[n.ENI] = true
 		}
-		g.fwV5 = &flowWriter{g: g, root: flowRoot, id: w.flowLog5, fields: v5Fields, skew: o.SkewFlow, slot: 5 * time.Minute, only: only}
+		g.fwV5 = &flowWriter{g: g, root: flowRoot, id: w.flowLog5, fields: v5Fields, skew: o.SkewFlow, maxDelay: o.FlowDelay, slot: 5 * time.Minute, only: only}
 		outs = append(outs, g.fwV5)
 	}
 	g.flows = newFlowAgg(o.Aggregation, outs...)
@@ -246,6 +247,13 @@ func Generate(ctx context.Context, o Options) (*Truth, error) {
 	}
 	g.finishTruth(snaps)
 	return g.truth, writeJSON(filepath.Join(o.Out, "truth.json"), g.truth)
+}
+
+func durOrEmpty(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }
 
 func (g *generator) nodeSkew(n *node) time.Duration {

@@ -13,10 +13,12 @@ import (
 // gives, and what each capture file holds. Tests derive their expectations
 // from it, never from l4case's own output.
 type Truth struct {
-	Seed         uint64         `json:"seed"`
-	Start        time.Time      `json:"start"`
-	End          time.Time      `json:"end"`
-	Skew         TruthSkew      `json:"skew"`
+	Seed  uint64    `json:"seed"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Skew  TruthSkew `json:"skew"`
+	// AggregationS is the flow logs' aggregation interval in seconds.
+	AggregationS int            `json:"flow_log_aggregation_s"`
 	Topology     TruthTopology  `json:"topology"`
 	RequestCount int            `json:"request_count"`
 	Requests     []TruthRequest `json:"requests"`
@@ -36,6 +38,8 @@ type TruthSkew struct {
 	ELB      string `json:"elb"`
 	FlowLogs string `json:"flow_logs"`
 	Node2    string `json:"second_router_node"`
+	// FlowDelay is the most a flow-log record's window trails its packets.
+	FlowDelay string `json:"flow_delay,omitempty"`
 }
 
 // TruthTopology names every address.

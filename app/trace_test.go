@@ -1,0 +1,348 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"dev.l4case/l4case/gen"
+)
+
+// traceSkew is how far each source's clock was set off in a generated
+// incident: what a correct trace finds at each hop is the true time plus it.
+type traceSkew struct {
+	elb, flow, node2 time.Duration
+	flowDelay        time.Duration
+	aggregation      time.Duration
+	node2Name        string
+}
+
+// want2windows says whether a request's ELB → node connection straddles
+// two aggregation windows, so each ENI logs it in two records a direction.
+func want2windows(_ int, s traceSkew, r gen.TruthRequest) bool {
+	w := func(t time.Time) int64 { return t.Unix() / int64(s.aggregation/time.Second) }
+	return w(r.NodeSYN) != w(r.Closed)
+}
+
+func skewOf(t *testing.T, tr *gen.Truth) traceSkew {
+	t.Helper()
+	var s traceSkew
+	var err error
+	for _, x := range []struct {
+		v   string
+		dst *time.Duration
+	}{{tr.Skew.ELB, &s.elb}, {tr.Skew.FlowLogs, &s.flow}, {tr.Skew.Node2, &s.node2}, {tr.Skew.FlowDelay, &s.flowDelay}} {
+		if x.v == "" {
+			continue
+		}
+		if *x.dst, err = time.ParseDuration(x.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range tr.Captures {
+		if c.LinkType == "LINUX_SLL2" {
+			s.node2Name = c.Node
+		}
+	}
+	s.aggregation = time.Duration(tr.AggregationS) * time.Second
+	return s
+}
+
+// checkTrace compares a trace with what really happened to the request and
+// returns every difference, each naming the hop.
+func checkTrace(tr *Trace, r gen.TruthRequest, s traceSkew) []string {
+	want := r
+	var bad []string
+	errf := func(f string, a ...any) { bad = append(bad, fmt.Sprintf(f, a...)) }
+	lanes := map[string]Lane{}
+	for _, l := range tr.Lanes {
+		lanes[l.ID] = l
+	}
+	for _, c := range []struct{ lane, got, want string }{
+		{"client", lanes["client"].Addr, want.Client},
+		{"lb", lanes["lb"].Addr, want.ELBSource},
+		{"node", lanes["node"].Addr, want.NodePort},
+		{"node label", lanes["node"].Label, want.Node},
+		{"router", lanes["router"].Addr, want.Router},
+		{"router label", lanes["router"].Label, want.RouterPod},
+		{"backend", lanes["backend"].Addr, want.Backend},
+		{"backend label", lanes["backend"].Label, want.BackendPod},
+	} {
+		if c.got != c.want {
+			errf("lane %s: %q, want %q", c.lane, c.got, c.want)
+		}
+	}
+	nodeSkew := time.Duration(0)
+	if want.Node == s.node2Name {
+		nodeSkew = s.node2
+	}
+	hops := map[string][]Hop{}
+	for _, h := range tr.Hops {
+		hops[h.Step+"/"+h.Source] = append(hops[h.Step+"/"+h.Source], h)
+	}
+	exact := func(key string, at time.Time, tol time.Duration) {
+		hs := hops[key]
+		if len(hs) != 1 || hs[0].Status == "missing" || hs[0].Start == nil {
+			errf("%s: %d hops, want one found", key, len(hs))
+			return
+		}
+		if d := hs[0].Start.Sub(at); d > tol || d < -tol {
+			errf("%s at %s, want %s", key, hs[0].Start.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
+		}
+	}
+	exact("client_lb/elb_log", want.ELBTime.Add(s.elb), time.Microsecond)
+	exact("lb_node/capture", want.NodeSYN.Add(nodeSkew), time.Microsecond)
+	exact("node_router/capture", want.NodeSYN.Add(nodeSkew), time.Millisecond)
+	exact("router_backend/capture", want.BackendReq.Add(nodeSkew), time.Microsecond)
+	// The flow-log records of the ELB → node connection, on the ELB's ENI
+	// and the node's: the windows must hold the connection's packets
+	// (shifted by the flow logs' skew and at most the delivery delay), not
+	// those of another connection that reused the port.
+	flows := hops["lb_node/flow_log"]
+	if len(flows) != 2 {
+		errf("lb_node/flow_log: %d ENIs, want 2 (the ELB's and the node's)", len(flows))
+	}
+	syn := want.NodeSYN.Add(s.flow)
+	for _, h := range flows {
+		if h.Status == "missing" || h.Start == nil {
+			errf("lb_node/flow_log on %s missing: %s", h.ENI, h.Reason)
+			continue
+		}
+		lo, hi := h.Start.Add(-s.flowDelay-time.Second), h.End.Add(time.Second)
+		if syn.Before(lo) || syn.After(hi) {
+			errf("lb_node/flow_log on %s: window %s–%s does not hold the SYN at %s", h.ENI, h.Start.Format(time.TimeOnly), h.End.Format(time.TimeOnly), syn.Format(time.TimeOnly))
+		}
+		// One record a direction, two if the connection straddles two
+		// aggregation windows: no record of another window.
+		want := 2
+		if s.aggregation > 0 && want2windows(want, s, r) {
+			want = 4
+		}
+		if len(h.Evidence) != want {
+			errf("lb_node/flow_log on %s: %d records, want %d", h.ENI, len(h.Evidence), want)
+		}
+	}
+	if tr.Request.Status != want.Status {
+		errf("status %d, want %d", tr.Request.Status, want.Status)
+	}
+	wantOutcome := map[string]string{"networkpolicy_drop": "dropped", "backend_5xx": "http_error"}[want.Fault]
+	if wantOutcome == "" {
+		wantOutcome = "ok"
+	}
+	if tr.Outcome != wantOutcome {
+		errf("outcome %s (%s), want %s", tr.Outcome, tr.Why, wantOutcome)
+	}
+	if !tr.Complete {
+		errf("incomplete: %d of %d legs", tr.Found, tr.Expected)
+	}
+	return bad
+}
+
+// traceAll traces every request of a case by its request-id and returns
+// the misses by request.
+func traceAll(t *testing.T, c *Case, tr *gen.Truth) (misses map[string][]string, per time.Duration) {
+	t.Helper()
+	s := skewOf(t, tr)
+	misses = map[string][]string{}
+	start := time.Now()
+	for _, r := range tr.Requests {
+		got, err := c.Trace(context.Background(), TraceKey{RequestID: r.RequestID})
+		if err != nil {
+			misses[r.RequestID] = []string{err.Error()}
+			continue
+		}
+		if bad := checkTrace(got, r, s); len(bad) > 0 {
+			misses[r.RequestID] = append([]string{"fault " + orNone(r.Fault)}, bad...)
+		}
+	}
+	return misses, time.Since(start) / time.Duration(max(len(tr.Requests), 1))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func reportMisses(t *testing.T, misses map[string][]string) {
+	t.Helper()
+	ids := make([]string, 0, len(misses))
+	for id := range misses {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for i, id := range ids {
+		if i == 20 {
+			t.Errorf("... and %d more", len(ids)-20)
+			break
+		}
+		t.Errorf("request %s: %s", id, strings.Join(misses[id], "; "))
+	}
+}
+
+// Every request of the shared incident (clean data: no skew, one-minute
+// windows, the demo's faults, loss and port reuse) is traced whole and right.
+func TestTraceEveryRequest(t *testing.T) {
+	c, tr := incidentCase(t)
+	misses, per := traceAll(t, c, tr)
+	reportMisses(t, misses)
+	t.Logf("%d requests traced, %v each", len(tr.Requests), per)
+}
+
+// The same request is found from each of the trace's starting points: its
+// client ip:port, its ELB line, each of its capture streams, a flow record.
+func TestTraceFromEveryKey(t *testing.T) {
+	c, tr := incidentCase(t)
+	ctx := context.Background()
+	s := skewOf(t, tr)
+	n := 0
+	for _, r := range tr.Requests {
+		if r.N%37 != 0 && r.Fault != "port_reuse" && r.Fault != "networkpolicy_drop" {
+			continue
+		}
+		n++
+		base, err := c.Trace(ctx, TraceKey{RequestID: r.RequestID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := []TraceKey{{Client: r.Client}}
+		for _, h := range base.Hops {
+			switch {
+			case h.Source == "elb_log" && len(h.Evidence) == 1:
+				keys = append(keys, TraceKey{ELBLine: &Ref{Evidence: h.Evidence[0].Evidence, N: h.Evidence[0].N}})
+			case h.Source == "capture" && h.Packets != nil:
+				keys = append(keys, TraceKey{Conversation: h.Packets})
+			case h.Source == "flow_log" && h.Step == "lb_node" && len(h.Evidence) > 0:
+				keys = append(keys, TraceKey{Flow: &Ref{Evidence: h.Evidence[0].Evidence, N: h.Evidence[0].N}, At: *h.Start})
+			}
+		}
+		if len(keys) != 7 {
+			t.Errorf("request %s: %d keys from its trace, want 7 (client, ELB line, 3 streams, 2 flow records)", r.RequestID, len(keys))
+		}
+		for _, k := range keys {
+			got, err := c.Trace(ctx, k)
+			if err != nil {
+				t.Errorf("request %s from %s: %v", r.RequestID, k, err)
+				continue
+			}
+			if bad := checkTrace(got, r, s); len(bad) > 0 {
+				t.Errorf("request %s from %s: %s", r.RequestID, k, strings.Join(bad, "; "))
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d requests tried", n)
+	}
+}
+
+func TestTraceNotFound(t *testing.T) {
+	c, _ := incidentCase(t)
+	for _, k := range []TraceKey{
+		{RequestID: "no-such-request"},
+		{Client: "192.0.2.1:1"},
+		{ELBLine: &Ref{Evidence: 999, N: 1}},
+		{Conversation: &Ref{Evidence: 999, N: 1}},
+		{Flow: &Ref{Evidence: 999, N: 1}},
+	} {
+		if _, err := c.Trace(context.Background(), k); !errors.Is(err, ErrNotTraced) {
+			t.Errorf("%s: err = %v, want ErrNotTraced", k, err)
+		}
+	}
+}
+
+// A bundle without the second router node's captures nor the flow logs of
+// the last ten minutes: the trace still finds what remains and says, for
+// each missing hop, why it is missing.
+func TestTraceExplainsMissingHops(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	o := gen.Defaults()
+	o.Out = filepath.Join(dir, "bundle")
+	o.Requests, o.Duration = 300, 20*time.Minute
+	tr, err := gen.Generate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node2 := skewOf(t, tr).node2Name
+	var paths []string
+	filepath.Walk(o.Out, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || filepath.Base(p) == "truth.json" {
+			return err
+		}
+		rel, _ := filepath.Rel(o.Out, p)
+		// The second node's capture, and every flow-log object after 06:40.
+		if strings.Contains(rel, node2) {
+			return nil
+		}
+		if strings.Contains(rel, "vpcflowlogs") {
+			if i := strings.Index(rel, "_20210405T"); i > 0 && rel[i+10:i+14] > "0640" {
+				return nil
+			}
+		}
+		paths = append(paths, p)
+		return nil
+	})
+	c, err := New(ctx, filepath.Join(dir, "case"), "partial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Import(ctx, paths, ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var onNode2, late *gen.TruthRequest
+	for i, r := range tr.Requests {
+		if r.Fault != "" {
+			continue
+		}
+		if r.Node == node2 && onNode2 == nil {
+			onNode2 = &tr.Requests[i]
+		}
+		if r.Node != node2 && r.NodeSYN.After(tr.Start.Add(12*time.Minute)) && late == nil {
+			late = &tr.Requests[i]
+		}
+	}
+	got, err := c.Trace(ctx, TraceKey{Client: onNode2.Client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, h := range got.Hops {
+		if h.Status == "missing" {
+			reasons[h.Step+"/"+h.Source] = h.Reason
+		}
+	}
+	if got.Complete || !strings.HasPrefix(reasons["lb_node/capture"], "no capture from node "+node2) ||
+		!strings.Contains(reasons["router_backend/capture"], node2) || reasons["lb_node/flow_log"] == "" {
+		t.Errorf("request on %s: complete=%v, missing %q", node2, got.Complete, reasons)
+	}
+	if got.Outcome != "ok" || got.Request.Client != onNode2.Client {
+		t.Errorf("request on %s from its ELB line alone: outcome %s, client %s", node2, got.Outcome, got.Request.Client)
+	}
+	got, err = c.Trace(ctx, TraceKey{RequestID: late.RequestID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, h := range got.Hops {
+		if h.Status == "missing" {
+			missing = append(missing, h.Step+"/"+h.Source+" "+h.ENI+": "+h.Reason)
+			if h.Source != "flow_log" || !strings.HasPrefix(h.Reason, "flow-log window for 06:") || !strings.Contains(h.Reason, "not in the bundle") {
+				t.Errorf("late request: unexpected missing hop %s/%s: %s", h.Step, h.Source, h.Reason)
+			}
+		}
+	}
+	if len(missing) != 2 {
+		t.Errorf("late request: missing %q, want the two ENIs' flow logs", missing)
+	}
+	if bad := checkTrace(got, *late, traceSkew{}); len(bad) != 3 || bad[2] != "incomplete: 4 of 5 legs" {
+		t.Errorf("late request: %q, want only the two ENIs' flow logs and completeness to differ", bad)
+	}
+}
