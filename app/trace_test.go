@@ -346,3 +346,62 @@ func TestTraceExplainsMissingHops(t *testing.T) {
 		t.Errorf("late request: %q, want only the two ENIs' flow logs and completeness to differ", bad)
 	}
 }
+
+// request_paths lists every request once, joined as the trace joins it,
+// with its outcome; and the ELB lines of connections the load balancer
+// could not open (the security group blocking the HTTPS NodePort) as
+// requests with no capture and no response.
+func TestViewRequestPaths(t *testing.T) {
+	c, tr := incidentCase(t)
+	rows := view(t, c, "request_paths", nil)
+	byID := map[string]map[string]string{}
+	var others []map[string]string
+	for _, r := range rows {
+		if r["request_id"] == "" {
+			others = append(others, r)
+			continue
+		}
+		if byID[r["request_id"]] != nil {
+			t.Errorf("request %s listed twice", r["request_id"])
+		}
+		byID[r["request_id"]] = r
+	}
+	if len(byID) != len(tr.Requests) {
+		t.Errorf("%d requests listed, want %d", len(byID), len(tr.Requests))
+	}
+	outcomes := map[string]int{}
+	for _, want := range tr.Requests {
+		r := byID[want.RequestID]
+		if r == nil {
+			t.Errorf("request %s not listed", want.RequestID)
+			continue
+		}
+		wantOutcome := map[string]string{"networkpolicy_drop": "dropped", "backend_5xx": "http_error"}[want.Fault]
+		if wantOutcome == "" {
+			wantOutcome = "ok"
+		}
+		outcomes[wantOutcome]++
+		got := []string{r["client"], r["node"], r["lb"], r["router"], r["backend"], r["backend_pod"], r["uri"], r["status"], r["outcome"], r["complete"], r["missing"]}
+		exp := []string{want.Client, want.Node, want.ELBSource, want.Router, want.Backend, want.BackendPod, want.URI, fmt.Sprint(want.Status), wantOutcome, "true", ""}
+		if strings.Join(got, " | ") != strings.Join(exp, " | ") {
+			t.Errorf("request %s:\n got %s\nwant %s", want.RequestID, strings.Join(got, " | "), strings.Join(exp, " | "))
+		}
+	}
+	if sg := sgClients(tr); len(others) != sg || sg == 0 {
+		t.Errorf("%d rows without a request, want the %d the security group blocked", len(others), sg)
+	}
+	for _, r := range others {
+		if r["outcome"] != "no_response" || r["missing"] != "flow_log capture dnat backend" || r["elb_line"] == "" {
+			t.Errorf("blocked connection: %v", r)
+		}
+	}
+	// Its parameters select what the outcomes counted.
+	for o, n := range outcomes {
+		if got := len(view(t, c, "request_paths", map[string]string{"outcome": o})); got != n {
+			t.Errorf("outcome=%s: %d rows, want %d", o, got, n)
+		}
+	}
+	if got := len(view(t, c, "request_paths", map[string]string{"complete": "false"})); got != len(others) {
+		t.Errorf("complete=false: %d rows, want %d", got, len(others))
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,5 +205,92 @@ func TestImportProgressJSON(t *testing.T) {
 	}
 	if _, stderr, code := run(t, "import", dir, flows, "--progress", "loud"); code != 2 || !strings.Contains(stderr, "text, json, none") {
 		t.Errorf("bad --progress: %d %s", code, stderr)
+	}
+}
+
+// trace from the command line: the text names every lane and hop, -o json
+// is one object with the same, and the usage errors exit 2.
+func TestTrace(t *testing.T) {
+	dir := t.TempDir()
+	bundle, cs := filepath.Join(dir, "bundle"), filepath.Join(dir, "case")
+	if _, stderr, code := run(t, "gen", "--out", bundle, "--requests", "60", "--duration", "2m", "--scanners", "0", "--sg-block", "0", "--nacl-return", "0", "--netpol-drops", "0"); code != 0 {
+		t.Fatalf("gen: %s", stderr)
+	}
+	run(t, "new", cs)
+	if _, stderr, code := run(t, "import", cs, bundle, "-q"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(bundle, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct {
+		Requests []struct {
+			RequestID  string `json:"request_id"`
+			Client     string `json:"client"`
+			NodePort   string `json:"node_port"`
+			Backend    string `json:"backend"`
+			BackendPod string `json:"backend_pod"`
+			Status     int    `json:"status"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal(b, &truth); err != nil {
+		t.Fatal(err)
+	}
+	r := truth.Requests[len(truth.Requests)/2]
+	stdout, stderr, code := run(t, "trace", cs, "--request-id", r.RequestID)
+	if code != 0 {
+		t.Fatalf("trace: %d %s", code, stderr)
+	}
+	for _, want := range []string{
+		"trace of request-id " + r.RequestID, "client " + r.Client, "complete: 5 of 5 legs found",
+		"node     " + r.NodePort, fmt.Sprintf("backend  %-22s %s", r.Backend, r.BackendPod),
+		"client → lb       elb_log", "lb → node         capture", "node → router     capture", "router → backend  capture",
+		"matched by exact key: request-id", "skew (against the capture of the node):",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("trace text lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, _, code = run(t, "trace", cs, "--client", r.Client, "-o", "json")
+	var got struct {
+		Request struct {
+			RequestID string `json:"request_id"`
+			Status    int
+		}
+		Outcome  string
+		Complete bool
+		Lanes    []struct{ ID, Label, Addr string }
+		Hops     []struct {
+			Step, Source, Status string
+			Evidence             []struct {
+				File, Unit string
+				N          int64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || code != 0 {
+		t.Fatalf("trace -o json: %d %v\n%s", code, err, stdout)
+	}
+	if got.Request.RequestID != r.RequestID || got.Request.Status != r.Status || !got.Complete || len(got.Lanes) != 5 || got.Lanes[4].Addr != r.Backend {
+		t.Errorf("trace -o json: %+v", got)
+	}
+	for _, h := range got.Hops {
+		if len(h.Evidence) == 0 || h.Evidence[0].File == "" || h.Evidence[0].N <= 0 {
+			t.Errorf("hop %s/%s without evidence: %+v", h.Step, h.Source, h.Evidence)
+		}
+	}
+	for _, args := range [][]string{
+		{"trace", cs},
+		{"trace", cs, "--request-id", "x", "--client", "1.2.3.4:5"},
+		{"trace", cs, "--elb-line", "nope"},
+		{"trace", cs, "--request-id", "x", "-o", "table"},
+	} {
+		if _, _, code := run(t, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+	if _, stderr, code := run(t, "trace", cs, "--request-id", "no-such-id"); code != 1 || !strings.Contains(stderr, "nothing in the case matches") {
+		t.Errorf("unknown request-id: %d %s", code, stderr)
 	}
 }

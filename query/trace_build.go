@@ -775,8 +775,8 @@ func (tr *tracer) outcome() (string, string) {
 			return "no_response", "no response: " + h.Summary
 		}
 	}
-	if tr.elb != nil && (tr.elb.rpt.Valid && !tr.elb.bpt.Valid) {
-		return "no_response", "the load balancer logged -1 processing times: the backend never answered"
+	if e := tr.elb; e != nil && (!e.rpt.Valid || !e.bpt.Valid || !e.rspt.Valid) {
+		return "no_response", "the load balancer logged -1 processing times: no backend answered, or none could be reached"
 	}
 	if status > 0 {
 		return "ok", fmt.Sprintf("answered %d", status)
