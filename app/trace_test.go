@@ -405,3 +405,49 @@ func TestViewRequestPaths(t *testing.T) {
 		t.Errorf("complete=false: %d rows, want %d", got, len(others))
 	}
 }
+
+// One connection, two ENIs: the server's network ACL drops its SYN-ACKs to
+// a client inside the VPC. The server's ENI logs the SYN ACCEPTed in and
+// the SYN-ACK REJECTed out; the client's ENI logs only its SYN going out.
+// Judged per ENI, the client's side would read "nothing listening"; judged
+// once, the connection is the network ACL's, decided on the server's ENI,
+// with what each ENI saw.
+func TestDiagnosisOneVerdictPerConnection(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	enis := filepath.Join(dir, "describe-network-interfaces.json")
+	os.WriteFile(enis, []byte(`{"NetworkInterfaces": [
+  {"NetworkInterfaceId": "eni-0c11e0000000000c1", "SubnetId": "subnet-0a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.1.10",
+   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10", "Primary": true}], "Groups": [{"GroupId": "sg-0c"}], "Status": "in-use", "InterfaceType": "interface"},
+  {"NetworkInterfaceId": "eni-05e4e0000000000s1", "SubnetId": "subnet-0b", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.2.20",
+   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.2.20", "Primary": true}], "Groups": [{"GroupId": "sg-0s"}], "Status": "in-use", "InterfaceType": "interface"}]}`), 0o644)
+	flows := filepath.Join(dir, "flows.log")
+	os.WriteFile(flows, []byte(`version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 123456789012 eni-0c11e0000000000c1 10.0.1.10 10.0.2.20 40001 443 6 3 180 1617604400 1617604460 ACCEPT OK
+2 123456789012 eni-05e4e0000000000s1 10.0.1.10 10.0.2.20 40001 443 6 3 180 1617604401 1617604461 ACCEPT OK
+2 123456789012 eni-05e4e0000000000s1 10.0.2.20 10.0.1.10 443 40001 6 3 180 1617604401 1617604461 REJECT OK
+`), 0o644)
+	c, err := New(ctx, filepath.Join(dir, "case"), "two enis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Import(ctx, []string{enis, flows}, ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := view(t, c, "nacl_sg_diagnosis", nil)
+	if len(rows) != 1 {
+		t.Fatalf("%d verdicts, want one for the one connection: %v", len(rows), rows)
+	}
+	r := rows[0]
+	got := []string{r["verdict"], r["interface_id"], r["client"], r["client_port"], r["server"], r["server_port"], r["enis"], r["seen_on"], r["records"]}
+	want := []string{"nacl_outbound", "eni-05e4e0000000000s1", "10.0.1.10", "40001", "10.0.2.20", "443", "2",
+		"eni-05e4e0000000000s1 (in ACCEPT, out REJECT); eni-0c11e0000000000c1 (nothing in, out ACCEPT)", "2:2 2:3 2:4"}
+	if strings.Join(got, " | ") != strings.Join(want, " | ") {
+		t.Errorf("verdict:\n got %s\nwant %s", strings.Join(got, " | "), strings.Join(want, " | "))
+	}
+	// Asked about the client's ENI, it is the same connection and verdict.
+	if rows := view(t, c, "nacl_sg_diagnosis", map[string]string{"eni": "eni-0c11e0000000000c1"}); len(rows) != 1 || rows[0]["verdict"] != "nacl_outbound" {
+		t.Errorf("eni=client's ENI: %v", rows)
+	}
+}

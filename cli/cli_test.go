@@ -136,7 +136,7 @@ func TestAnalysis(t *testing.T) {
 		t.Errorf("views: %d\n%s", code, stdout)
 	}
 	stdout, stderr, code := run(t, "diagnose", dir, "--param", "verdict=nacl_outbound", "-o", "csv")
-	want := "nacl_outbound,,\"Inbound ACCEPT and the reply REJECTed outbound: security groups are stateful and would have let the reply out, so it is the network ACL.\",eni-1235b8ca123456789,icmp,203.0.113.12,0,172.31.16.139,0,inbound,ACCEPT,REJECT,8,2015-05-29T16:30:27.000000Z,2015-05-29T16:32:22.000000Z,,1:7 1:8\n"
+	want := "nacl_outbound,,\"Inbound ACCEPT and the reply REJECTed outbound: security groups are stateful and would have let the reply out, so it is the network ACL.\",eni-1235b8ca123456789,icmp,203.0.113.12,0,172.31.16.139,0,inbound,ACCEPT,REJECT,8,2015-05-29T16:30:27.000000Z,2015-05-29T16:32:22.000000Z,,1,\"eni-1235b8ca123456789 (in ACCEPT, out REJECT)\",1:7 1:8\n"
 	if code != 0 || !strings.HasSuffix(stdout, want) || strings.Count(stdout, "\n") != 2 {
 		t.Errorf("diagnose: %d %s\n%s\nwant the row\n%s", code, stderr, stdout, want)
 	}

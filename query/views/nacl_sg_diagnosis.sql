@@ -1,7 +1,7 @@
 -- name: nacl_sg_diagnosis
 -- title: Why was it rejected? NACL or security group
--- description: Every rejected or unanswered conversation on an ENI with a verdict, the culprit rule when the EC2 snapshots name it, the reasoning in one sentence, and the flow log records behind it.
--- param: eni VARCHAR -- network interface id
+-- description: Every rejected or unanswered connection with one verdict, however many ENIs logged it: the ENI where it was decided (interface_id), the culprit rule when the EC2 snapshots name it, the reasoning in one sentence, what each ENI saw, and the flow log records behind it.
+-- param: eni VARCHAR -- only connections this network interface logged
 -- param: verdict VARCHAR -- only this verdict (sg_inbound, nacl_outbound, not_listening, ...)
 -- param: addr VARCHAR -- an address or CIDR on either side
 WITH patterns AS (
@@ -10,7 +10,6 @@ WITH patterns AS (
     SELECT c.conv_id AS id, c.*
     FROM flow_conversations c
     WHERE c.pattern IS NOT NULL
-      AND ($eni IS NULL OR c.interface_id = $eni)
       AND ($addr IS NULL OR in_cidr(c.local_addr, $addr) OR in_cidr(c.remote_addr, $addr))
 ),
 d AS (
@@ -101,6 +100,40 @@ verdicts AS (
         END AS verdict
     FROM judged
 ),
+-- One connection is logged on every ENI it crosses, and each ENI alone
+-- may read it differently: the node's ENI REJECTs its SYN-ACK outbound
+-- (the network ACL) while the client's own ENI sees a SYN with no reply
+-- (which alone would read as nothing listening). The records of the same
+-- 5-tuple, either way round, on several ENIs within two minutes of each
+-- other are one connection, judged once: by the ENI that rejected it, else
+-- by the server's ENI.
+keyed AS (
+    SELECT *, protocol || ' ' || least(a, b) || ' ' || greatest(a, b) AS conn_key,
+           interface_id || ' (' || coalesce('in ' || in_action, 'nothing in') || ', ' || coalesce('out ' || out_action, 'nothing out') || ')' AS seen
+    FROM (SELECT *, client_addr || ':' || client_port AS a, server_addr || ':' || server_port AS b FROM verdicts)
+),
+gapped AS (
+    SELECT *, coalesce(first_time > max(last_time) OVER (PARTITION BY conn_key ORDER BY first_time, interface_id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + INTERVAL 2 MINUTE, false)::INTEGER AS new_conn
+    FROM keyed
+),
+grouped AS (
+    SELECT *, sum(new_conn) OVER (PARTITION BY conn_key ORDER BY first_time, interface_id ROWS UNBOUNDED PRECEDING) AS conn_n
+    FROM gapped
+),
+connections AS (
+    SELECT conn_key, conn_n, count(*) AS enis, string_agg(seen, '; ' ORDER BY interface_id) AS seen_on,
+           list(interface_id) AS interface_ids, flatten(list(records)) AS all_records,
+           min(first_time) AS conn_first, max(last_time) AS conn_last
+    FROM grouped GROUP BY ALL
+),
+chosen AS (
+    SELECT g.*, c.enis, c.seen_on, c.interface_ids, c.all_records, c.conn_first, c.conn_last
+    FROM grouped g JOIN connections c USING (conn_key, conn_n)
+    QUALIFY row_number() OVER (PARTITION BY conn_key, conn_n ORDER BY
+        CASE verdict WHEN 'not_listening' THEN 3 WHEN 'blocked_at_peer' THEN 2 ELSE 1 END,
+        local_addr = server_addr DESC, interface_id) = 1
+),
 snapshot AS (
     SELECT max(source_mtime) AS taken FROM evidence WHERE kind = 'ec2'
 )
@@ -136,9 +169,11 @@ SELECT v.verdict,
     END AS reason,
     v.interface_id, v.proto AS protocol,
     v.client_addr AS client, v.client_port, v.server_addr AS server, v.server_port, v.initiated, v.in_action, v.out_action,
-    coalesce(v.in_packets, 0) + coalesce(v.out_packets, 0) AS packets, v.first_time, v.last_time,
-    (SELECT taken FROM snapshot) > v.last_time AS snapshot_after_incident,
-    record_refs(v.records) AS records
-FROM verdicts v
-WHERE $verdict IS NULL OR v.verdict = $verdict
-ORDER BY v.first_time, v.interface_id, v.client_addr, v.client_port
+    coalesce(v.in_packets, 0) + coalesce(v.out_packets, 0) AS packets, v.conn_first AS first_time, v.conn_last AS last_time,
+    (SELECT taken FROM snapshot) > v.conn_last AS snapshot_after_incident,
+    v.enis, v.seen_on,
+    record_refs(v.all_records) AS records
+FROM chosen v
+WHERE ($verdict IS NULL OR v.verdict = $verdict)
+  AND ($eni IS NULL OR list_contains(v.interface_ids, $eni))
+ORDER BY v.conn_first, v.interface_id, v.client_addr, v.client_port
