@@ -296,6 +296,8 @@ func (tr *tracer) convHop(step, from, to string, c *convRow, match string, conf 
 		parts = append(parts, "reset")
 		h.Status = "reset"
 	case "":
+	case "none":
+		parts = append(parts, "not closed when the capture ended")
 	default:
 		parts = append(parts, c.endReason)
 	}
@@ -544,6 +546,11 @@ func (tr *tracer) flowHop(step, from, to string, g []*flowRow, at time.Time, own
 	if len(windows) > 2 {
 		h.Confidence = 0.6
 		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("%s: %d aggregation windows of this tuple equally near", g[0].eni, len(windows)))
+	}
+	// Skew against the packets of the load balancer → node connection,
+	// whose first packet the capture dates.
+	if step != "lb_node" {
+		return h
 	}
 	src := "flow log " + g[0].eni
 	for _, s := range tr.t.Skew {
