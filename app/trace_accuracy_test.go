@@ -30,6 +30,16 @@ var accuracyScenarios = []accuracyScenario{
 		o.SkewELB, o.SkewFlow, o.SkewNode = -2*time.Second, 2*time.Second, -1500*time.Millisecond
 		o.Loss, o.PortReuse, o.Aggregation, o.FlowDelay = 0.01, 0.05, time.Minute, time.Minute
 	}},
+	{"alb, skew ±2 s, 1 % loss, 5 % port reuse, 10-min windows, records up to 60 s late", func(o *gen.Options) {
+		o.LB = "alb"
+		o.SkewELB, o.SkewFlow, o.SkewNode = 2*time.Second, -1500*time.Millisecond, -2*time.Second
+		o.Loss, o.PortReuse, o.Aggregation, o.FlowDelay = 0.01, 0.05, 10*time.Minute, time.Minute
+	}},
+	{"nlb, skew ±2 s, 1 % loss, 10-min windows, records up to 60 s late (the client's own ports: no reuse)", func(o *gen.Options) {
+		o.LB = "nlb"
+		o.SkewELB, o.SkewFlow, o.SkewNode = 0, 2*time.Second, -2*time.Second
+		o.Loss, o.Aggregation, o.FlowDelay = 0.01, 10*time.Minute, time.Minute
+	}},
 }
 
 // TestTraceAccuracy traces every request of generated incidents with the
@@ -43,7 +53,7 @@ func TestTraceAccuracy(t *testing.T) {
 	for i, sc := range accuracyScenarios {
 		dir := t.TempDir()
 		o := gen.Defaults()
-		o.Out, o.Seed, o.Requests, o.Duration = filepath.Join(dir, "bundle"), uint64(11+i), 500, 15*time.Minute
+		o.Out, o.Seed, o.Requests, o.Duration = filepath.Join(dir, "bundle"), uint64(11+i), 400, 12*time.Minute
 		sc.set(&o)
 		tr, err := gen.Generate(ctx, o)
 		if err != nil {
@@ -57,6 +67,8 @@ func TestTraceAccuracy(t *testing.T) {
 			t.Fatal(err)
 		}
 		misses, per := traceAll(t, c, tr)
+		traceFromKeys(t, c, tr, 40)
+		checkRequestPaths(t, c, tr)
 		c.Close()
 		reused := 0
 		for _, r := range tr.Requests {

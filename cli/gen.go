@@ -81,6 +81,7 @@ truth.json saying what really happened. The same flags give the same bytes.`,
 	f.Float64Var(&o.PortReuse, "port-reuse", o.PortReuse, "share of ELB connections reusing an earlier ephemeral port")
 	f.DurationVar(&o.SkewELB, "skew-elb", o.SkewELB, "clock skew of the ELB access logs")
 	f.DurationVar(&o.SkewFlow, "skew-flow", o.SkewFlow, "clock skew of the flow logs")
+	f.StringVar(&o.LB, "lb", "classic", "load balancer: classic (TCP listener, PROXY protocol v1), alb (HTTP listener, X-Amzn-Trace-Id) or nlb (TCP listener keeping the client's address)")
 	f.DurationVar(&o.FlowDelay, "flow-delay", o.FlowDelay, "flow-log records' start and end trail their packets by up to this (AWS: up to 60s)")
 	f.DurationVar(&o.SkewNode, "skew-node", o.SkewNode, "clock skew of the second router node's capture")
 	f.BoolVar(&noV5, "no-v5", false, "do not write the custom version-5 flow log")

@@ -58,8 +58,13 @@ type Options struct {
 	SkewFlow     time.Duration
 	SkewNode     time.Duration // clock of the second router node's capture
 	FlowDelay    time.Duration // flow-log records' start and end trail their packets by up to this (AWS: up to 60 s)
-	V5           bool          // also write a custom version-5 flow log on the workers
-	ScaleBytes   int64         // when set, requests are chosen to write about this many pcap bytes
+	// LB is the load balancer in front of the routers: classic (TCP
+	// listener, PROXY protocol v1: OpenShift's default), alb (HTTP
+	// listener: X-Forwarded-For and X-Amzn-Trace-Id) or nlb (TCP listener
+	// preserving the client's address; no access log).
+	LB         string
+	V5         bool  // also write a custom version-5 flow log on the workers
+	ScaleBytes int64 // when set, requests are chosen to write about this many pcap bytes
 
 	// Progress, if set, is told how many pcap bytes are written so far.
 	Progress func(bytes int64)
@@ -141,15 +146,23 @@ func Generate(ctx context.Context, o Options) (*Truth, error) {
 	if o.Requests < 0 || o.Duration <= 0 || o.Aggregation < time.Second || o.Rotate <= 0 {
 		return nil, fmt.Errorf("gen: requests, duration, aggregation and rotation must be positive")
 	}
+	switch o.LB {
+	case "":
+		o.LB = "classic"
+	case "classic", "alb", "nlb":
+	default:
+		return nil, fmt.Errorf("gen: load balancer %q: want classic, alb or nlb", o.LB)
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
 	}
 	w := newWorld(o.Seed)
+	w.setLB(o.LB)
 	g := &generator{o: o, w: w, pcaps: map[*node]*pcapWriter{},
 		fileStreams: map[string]map[int]bool{}, fileHTTP: map[string]int{}, fileProxy: map[string][]string{}, fileNode: map[string]*node{},
 		elbPort: map[int]uint16{0: uint16(30000 + w.rng.IntN(2000)), 1: uint16(30000 + w.rng.IntN(2000))}, closed: map[string][]closedPort{}}
 	g.truth = &Truth{Seed: o.Seed, Start: o.Start.UTC(), End: o.Start.Add(o.Duration).UTC(), AggregationS: int(o.Aggregation / time.Second),
-		Skew: TruthSkew{ELB: o.SkewELB.String(), FlowLogs: o.SkewFlow.String(), Node2: o.SkewNode.String(), FlowDelay: durOrEmpty(o.FlowDelay)}}
+		LB: o.LB, Skew: TruthSkew{ELB: o.SkewELB.String(), FlowLogs: o.SkewFlow.String(), Node2: o.SkewNode.String(), FlowDelay: durOrEmpty(o.FlowDelay)}}
 	for _, n := range w.nodes {
 		if n.Link != 0 {
 			g.pcaps[n] = newPcapWriter(filepath.Join(o.Out, "pcap", n.Name), n.Link, o.Rotate)

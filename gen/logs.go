@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
-// elbEntry is one Classic ELB access log line of a TCP listener.
+// elbEntry is one access log line: a Classic ELB's TCP listener, or an
+// ALB's HTTP listener.
 type elbEntry struct {
 	t             time.Time
 	node          int // ELB node (index into world.elbENIs)
@@ -19,6 +21,11 @@ type elbEntry struct {
 	rpt, bpt, rsp float64
 	recv, sent    int
 	order         int
+	// ALB only
+	created time.Time // request_creation_time
+	status  int       // the status the ALB (and the target) returned
+	request string    // "GET http://host:80/uri HTTP/1.1"
+	trace   string    // X-Amzn-Trace-Id
 }
 
 // elbWriter writes 5-minute access log objects per ELB node, named as
@@ -89,7 +96,7 @@ func (e *elbWriter) writeFile(end time.Time, node int, xs []elbEntry) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	name := fmt.Sprintf("%s_elasticloadbalancing_%s_%s_%s_%s_%s.log", account, region, w.elbName,
+	name := fmt.Sprintf("%s_elasticloadbalancing_%s_%s_%s_%s_%s.log", account, region, strings.ReplaceAll(w.elbName, "/", "."),
 		end.Format("20060102T1504Z"), w.elbPubIP[node], randLower(w, 8))
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
@@ -102,8 +109,20 @@ func (e *elbWriter) writeFile(end time.Time, node int, xs []elbEntry) error {
 			backend = x.backend.String()
 			rpt, bpt, rsp = secs(x.rpt), secs(x.bpt), secs(x.rsp)
 		}
-		fmt.Fprintf(bw, "%s %s %s %s %s %s %s - - %d %d \"- - - \" \"-\" - -\n",
-			x.t.UTC().Format("2006-01-02T15:04:05.000000Z"), w.elbName, x.client, backend, rpt, bpt, rsp, x.recv, x.sent)
+		ts := x.t.UTC().Format("2006-01-02T15:04:05.000000Z")
+		if w.lb != "alb" {
+			fmt.Fprintf(bw, "%s %s %s %s %s %s %s - - %d %d \"- - - \" \"-\" - -\n",
+				ts, w.elbName, x.client, backend, rpt, bpt, rsp, x.recv, x.sent)
+			e.lines++
+			continue
+		}
+		targetStatus, targets, targetStatuses := "-", "-", "-"
+		if x.backend.IsValid() {
+			targetStatus, targets, targetStatuses = fmt.Sprint(x.status), x.backend.String(), fmt.Sprint(x.status)
+		}
+		fmt.Fprintf(bw, "http %s %s %s %s %s %s %s %d %s %d %d \"%s\" \"Apache-HttpClient/4.5.13 (Java/11.0.11)\" - - %s \"%s\" \"-\" \"-\" 0 %s \"forward\" \"-\" \"-\" \"%s\" \"%s\" \"-\" \"-\"\n",
+			ts, w.elbName, x.client, backend, rpt, bpt, rsp, x.status, targetStatus, x.recv, x.sent, x.request,
+			e.targetGroup(), x.trace, x.created.UTC().Format("2006-01-02T15:04:05.000000Z"), targets, targetStatuses)
 		e.lines++
 	}
 	if err := bw.Flush(); err != nil {
@@ -112,6 +131,10 @@ func (e *elbWriter) writeFile(end time.Time, node int, xs []elbEntry) error {
 	}
 	e.files = append(e.files, filepath.Join(dir, name))
 	return f.Close()
+}
+
+func (e *elbWriter) targetGroup() string {
+	return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/k8s-openshif-routerde-%d/%s", region, account, httpNode, strings.Repeat("0", 16))
 }
 
 // secs formats a duration in seconds as the ELB does: up to six decimals,

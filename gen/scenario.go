@@ -33,19 +33,34 @@ func (g *generator) request(i int, t0 time.Time, kind string) {
 	req := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Apache-HttpClient/4.5.13 (Java/11.0.11)\r\nAccept: */*\r\nrequest-id: %s\r\nConnection: close\r\n\r\n",
 		method, uri, host, reqID)
 
-	// Client <-> ELB listener: only the ELB ENI's flow logs see it.
-	listen := netip.AddrPortFrom(elbE.IP, 80)
-	cc := g.newConn(client, listen, t0, 1460, 8961)
-	cc.cross = []crossing{{elbE, true, true}}
-	cc.send(t0, true, fSYN, nil, nil)
-	cc.send(t0.Add(100*us), false, fSYN|fACK, nil, nil)
+	// Client <-> ELB listener: only the ELB ENI's flow logs see it. An NLB
+	// passes the client's own connection through instead.
+	var cc *conn
 	T := t0.Add(rttC)
-	cc.send(T, true, fACK, nil, nil)
-	cc.send(T.Add(50*us), true, fPSH|fACK, []byte(req), nil)
-	cc.send(T.Add(150*us), false, fACK, nil, nil)
+	if w.lb != "nlb" {
+		listen := netip.AddrPortFrom(elbE.IP, 80)
+		cc = g.newConn(client, listen, t0, 1460, 8961)
+		cc.cross = []crossing{{elbE, true, true}}
+		cc.send(t0, true, fSYN, nil, nil)
+		cc.send(t0.Add(100*us), false, fSYN|fACK, nil, nil)
+		cc.send(T, true, fACK, nil, nil)
+		cc.send(T.Add(50*us), true, fPSH|fACK, []byte(req), nil)
+		cc.send(T.Add(150*us), false, fACK, nil, nil)
+	}
 
-	// ELB -> node NodePort, DNAT'd to the router pod on the node.
-	src, reused := g.elbSource(k, n, T, kind == "port_reuse")
+	// ELB -> node NodePort, DNAT'd to the router pod on the node. The ALB
+	// adds X-Forwarded-* and X-Amzn-Trace-Id; the NLB keeps the client's
+	// address and port.
+	src, reused := client, false
+	if w.lb != "nlb" {
+		src, reused = g.elbSource(k, n, T, kind == "port_reuse")
+	}
+	reqNode, traceID := req, ""
+	if w.lb == "alb" {
+		traceID = fmt.Sprintf("Root=1-%08x-%s", T.Unix(), hexID(r, 24))
+		reqNode = strings.Replace(req, "\r\n\r\n", fmt.Sprintf("\r\nX-Forwarded-For: %s\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 80\r\nX-Amzn-Trace-Id: %s\r\n\r\n",
+			client.Addr(), traceID), 1)
+	}
 	np := netip.AddrPortFrom(n.IP, httpNode)
 	rt := netip.AddrPortFrom(router.IP, router.Port)
 	fc := g.newConn(src, np, T, 8961, 8911)
@@ -56,17 +71,19 @@ func (g *generator) request(i int, t0 time.Time, kind string) {
 	fc.send(ts, true, fSYN, nil, nil)
 	fc.send(ts.Add(120*us), false, fSYN|fACK, nil, nil)
 	fc.send(ts.Add(330*us), true, fACK, nil, nil)
-	proxy := fmt.Sprintf("PROXY TCP4 %s %s %d %d\r\n", client.Addr(), w.elbPubIP[k], client.Port(), 80)
-	fc.send(ts.Add(430*us), true, fPSH|fACK, []byte(proxy), &frameMeta{proxySrc: client.String()})
-	fc.send(ts.Add(450*us), false, fACK, nil, nil)
+	if w.lb == "classic" {
+		proxy := fmt.Sprintf("PROXY TCP4 %s %s %d %d\r\n", client.Addr(), w.elbPubIP[k], client.Port(), 80)
+		fc.send(ts.Add(430*us), true, fPSH|fACK, []byte(proxy), &frameMeta{proxySrc: client.String()})
+		fc.send(ts.Add(450*us), false, fACK, nil, nil)
+	}
 	tq := ts.Add(1400 * us)
 	reqSeq := fc.nxtA
-	fc.send(tq, true, fPSH|fACK, []byte(req), &frameMeta{requestID: reqID})
+	fc.send(tq, true, fPSH|fACK, []byte(reqNode), &frameMeta{requestID: reqID})
 	fc.send(tq.Add(20*us), false, fACK, nil, nil)
 	if kind == "loss" {
 		// The node's ACK is lost on the way back: the ELB retransmits and
 		// the node answers with a duplicate ACK.
-		fc.retransmit(tq.Add(200*time.Millisecond), true, fPSH|fACK, []byte(req), reqSeq)
+		fc.retransmit(tq.Add(200*time.Millisecond), true, fPSH|fACK, []byte(reqNode), reqSeq)
 		fc.send(tq.Add(200*time.Millisecond+20*us), false, fACK, nil, nil)
 	}
 
@@ -82,6 +99,9 @@ func (g *generator) request(i int, t0 time.Time, kind string) {
 	fwd := fmt.Sprintf("%s %s HTTP/1.1\r\nuser-agent: Apache-HttpClient/4.5.13 (Java/11.0.11)\r\naccept: */*\r\nrequest-id: %s\r\nhost: %s\r\n"+
 		"x-forwarded-host: %s\r\nx-forwarded-port: 80\r\nx-forwarded-proto: http\r\nforwarded: for=%s;host=%s;proto=http\r\nx-forwarded-for: %s\r\n\r\n",
 		method, uri, reqID, host, host, client.Addr(), host, client.Addr())
+	if traceID != "" {
+		fwd = strings.TrimSuffix(fwd, "\r\n") + "x-amzn-trace-id: " + traceID + "\r\n\r\n"
+	}
 	status := 200
 	var rsp string
 	var tBackRsp time.Time
@@ -143,22 +163,36 @@ func (g *generator) request(i int, t0 time.Time, kind string) {
 	g.rememberClosed(k, n, src.Port(), fin)
 
 	// ELB -> client.
-	cc.send(front.Add(50*us), false, fPSH|fACK, []byte(rsp), nil)
-	cc.send(front.Add(rttC), true, fACK, nil, nil)
-	cc.send(fin.Add(50*us), false, fFIN|fACK, nil, nil)
-	cc.send(fin.Add(rttC), true, fFIN|fACK, nil, nil)
-	cc.send(fin.Add(rttC+rttC/2), false, fACK, nil, nil)
+	if cc != nil {
+		cc.send(front.Add(50*us), false, fPSH|fACK, []byte(rsp), nil)
+		cc.send(front.Add(rttC), true, fACK, nil, nil)
+		cc.send(fin.Add(50*us), false, fFIN|fACK, nil, nil)
+		cc.send(fin.Add(rttC), true, fFIN|fACK, nil, nil)
+		cc.send(fin.Add(rttC+rttC/2), false, fACK, nil, nil)
+	}
 
 	rpt := 0.0002 + r.Float64()*0.0004
 	bpt := 0.000005 + r.Float64()*0.000015
 	rspt := 0.00001 + r.Float64()*0.00002
-	g.elb.add(elbEntry{t: T, node: k, client: client, backend: np, rpt: rpt, bpt: bpt, rsp: rspt, recv: len(req), sent: len(rsp)})
+	elbTime := T
+	switch w.lb {
+	case "classic":
+		g.elb.add(elbEntry{t: T, node: k, client: client, backend: np, rpt: rpt, bpt: bpt, rsp: rspt, recv: len(req), sent: len(rsp)})
+	case "alb":
+		// An ALB line is written when the response goes out; the target's
+		// time runs from the request sent to the response's first byte.
+		elbTime = front.Add(50 * us)
+		g.elb.add(elbEntry{t: elbTime, created: T, node: k, client: client, backend: np, rpt: rpt, bpt: front.Sub(tq).Seconds(), rsp: rspt,
+			recv: len(req), sent: len(rsp), status: status, request: method + " http://" + host + ":80" + uri + " HTTP/1.1", trace: traceID})
+	case "nlb":
+		elbTime = time.Time{} // a TCP listener writes no access log
+	}
 
 	tr := TruthRequest{N: i, RequestID: reqID, Method: method, URI: uri, Host: host, Client: client.String(),
 		ELBNode: elbE.IP.String(), ELBSource: src.String(), Node: n.Name, NodePort: np.String(),
 		RouterPod: router.Namespace + "/" + router.Name, Router: rt.String(), RouterSrc: rsrc.String(),
 		BackendPod: back.Namespace + "/" + back.Name, Backend: bdst.String(), Status: status, Fault: kind,
-		ClientSYN: t0, ELBTime: T, NodeSYN: ts, Request: tq, BackendReq: tb, BackendRsp: tBackRsp, Response: front,
+		TraceID: traceID, ClientSYN: t0, ELBTime: elbTime, NodeSYN: ts, Request: tq, BackendReq: tb, BackendRsp: tBackRsp, Response: front,
 		Closed: fin.Add(400 * us), ReqBytes: len(req), RspBytes: len(rsp)}
 	if reused {
 		tr.Fault = "port_reuse"
@@ -235,17 +269,21 @@ func (g *generator) sgBlock(t time.Time) {
 	n := w.routers[r.IntN(len(w.routers))].Node
 	client := g.clientAddr()
 	rttC := time.Duration(15+r.IntN(75)) * time.Millisecond
-	cc := g.newConn(client, netip.AddrPortFrom(elbE.IP, 443), t, 1460, 8961)
-	cc.cross = []crossing{{elbE, true, true}}
-	cc.send(t, true, fSYN, nil, nil)
-	cc.send(t.Add(100*us), false, fSYN|fACK, nil, nil)
 	T := t.Add(rttC)
-	cc.send(T, true, fACK, nil, nil)
-	hello := make([]byte, 517)
-	hello[0], hello[1], hello[2] = 0x16, 0x03, 0x01
-	cc.send(T.Add(50*us), true, fPSH|fACK, hello, nil)
-	cc.send(T.Add(150*us), false, fACK, nil, nil)
-	src, _ := g.elbSource(k, n, T, false)
+	var cc *conn
+	src := client
+	if w.lb != "nlb" {
+		cc = g.newConn(client, netip.AddrPortFrom(elbE.IP, 443), t, 1460, 8961)
+		cc.cross = []crossing{{elbE, true, true}}
+		cc.send(t, true, fSYN, nil, nil)
+		cc.send(t.Add(100*us), false, fSYN|fACK, nil, nil)
+		cc.send(T, true, fACK, nil, nil)
+		hello := make([]byte, 517)
+		hello[0], hello[1], hello[2] = 0x16, 0x03, 0x01
+		cc.send(T.Add(50*us), true, fPSH|fACK, hello, nil)
+		cc.send(T.Add(150*us), false, fACK, nil, nil)
+		src, _ = g.elbSource(k, n, T, false)
+	}
 	dst := netip.AddrPortFrom(n.IP, httpsNode)
 	bc := g.newConn(src, dst, T, 8961, 8911)
 	bc.cross = []crossing{{elbE, true, true}, {n.ENI, false, true}}
@@ -253,8 +291,16 @@ func (g *generator) sgBlock(t time.Time) {
 	bc.send(T.Add(150*us), true, fSYN, nil, nil)
 	bc.retransmit(T.Add(time.Second), true, fSYN, nil, seq)
 	bc.retransmit(T.Add(3*time.Second), true, fSYN, nil, seq)
-	cc.send(T.Add(7*time.Second), false, fRST|fACK, nil, nil)
-	g.elb.add(elbEntry{t: T, node: k, client: client, recv: 517})
+	switch w.lb {
+	case "classic":
+		cc.send(T.Add(7*time.Second), false, fRST|fACK, nil, nil)
+		g.elb.add(elbEntry{t: T, node: k, client: client, recv: 517})
+	case "alb":
+		// The ALB gives up on the target and answers 504 itself.
+		cc.send(T.Add(7*time.Second), false, fRST|fACK, nil, nil)
+		g.elb.add(elbEntry{t: T.Add(10 * time.Second), created: T, node: k, client: client, recv: 517, status: 504,
+			request: "GET https://shop." + ingressHost + ":443/ HTTP/1.1", trace: fmt.Sprintf("Root=1-%08x-%s", T.Unix(), hexID(r, 24))})
+	}
 	f := g.faultFor("sg_block", "sg_inbound", n.ENI, src.Addr(), n.IP)
 	f.Protocol = 6
 	f.Rule = fmt.Sprintf("security group %s (worker) has no inbound rule for tcp/%d", w.sgWorker, httpsNode)

@@ -62,6 +62,7 @@ type world struct {
 	vpcCIDR  netip.Prefix
 	subnets  []*subnet
 	elbName  string
+	lb       string // classic, alb or nlb
 	elbENIs  []*eni
 	elbPubIP []netip.Addr
 	nodes    []*node
@@ -109,6 +110,27 @@ func podName(r *rand.Rand, name string) string {
 		s[i] = alnum[r.IntN(len(alnum))]
 	}
 	return fmt.Sprintf("%s-%s-%s", name, hexID(r, 10), s)
+}
+
+// setLB makes the load balancer an ALB or an NLB: their names, as the
+// access logs and the ENI descriptions spell them. Classic leaves the world
+// as newWorld made it, byte for byte.
+func (w *world) setLB(kind string) {
+	w.lb = kind
+	switch kind {
+	case "alb":
+		w.elbName = "app/k8s-openshif-router-" + hexID(w.rng, 10) + "/" + hexID(w.rng, 16)
+	case "nlb":
+		w.elbName = "net/k8s-openshif-router-" + hexID(w.rng, 10) + "/" + hexID(w.rng, 16)
+	default:
+		return
+	}
+	for _, e := range w.elbENIs {
+		e.Description = "ELB " + w.elbName
+		if kind == "nlb" {
+			e.Type = "network_load_balancer"
+		}
+	}
 }
 
 func newWorld(seed uint64) *world {

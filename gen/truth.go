@@ -16,6 +16,7 @@ type Truth struct {
 	Seed  uint64    `json:"seed"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+	LB    string    `json:"load_balancer"` // classic, alb or nlb
 	Skew  TruthSkew `json:"skew"`
 	// AggregationS is the flow logs' aggregation interval in seconds.
 	AggregationS int            `json:"flow_log_aggregation_s"`
@@ -62,16 +63,17 @@ type TruthRequest struct {
 	Method     string    `json:"method"`
 	URI        string    `json:"uri"`
 	Host       string    `json:"host"`
-	Client     string    `json:"client"`      // ip:port as the ELB saw it
-	ELBNode    string    `json:"elb_node"`    // ELB ENI private ip
-	ELBSource  string    `json:"elb_source"`  // ELB ENI ip:ephemeral port towards the node
-	Node       string    `json:"node"`        // node name
-	NodePort   string    `json:"node_port"`   // node ip:NodePort
-	RouterPod  string    `json:"router_pod"`  // namespace/name
-	Router     string    `json:"router"`      // router pod ip:port (DNAT target)
-	RouterSrc  string    `json:"router_src"`  // router ip:port towards the backend
-	BackendPod string    `json:"backend_pod"` // namespace/name
-	Backend    string    `json:"backend"`     // backend pod ip:port
+	Client     string    `json:"client"`             // ip:port as the ELB saw it
+	ELBNode    string    `json:"elb_node"`           // ELB ENI private ip
+	ELBSource  string    `json:"elb_source"`         // ELB ENI ip:ephemeral port towards the node (NLB: the client's, preserved)
+	TraceID    string    `json:"trace_id,omitempty"` // ALB: X-Amzn-Trace-Id
+	Node       string    `json:"node"`               // node name
+	NodePort   string    `json:"node_port"`          // node ip:NodePort
+	RouterPod  string    `json:"router_pod"`         // namespace/name
+	Router     string    `json:"router"`             // router pod ip:port (DNAT target)
+	RouterSrc  string    `json:"router_src"`         // router ip:port towards the backend
+	BackendPod string    `json:"backend_pod"`        // namespace/name
+	Backend    string    `json:"backend"`            // backend pod ip:port
 	Status     int       `json:"status"`
 	Fault      string    `json:"fault,omitempty"` // networkpolicy_drop, backend_5xx, slow, loss, port_reuse
 	ClientSYN  time.Time `json:"client_syn"`

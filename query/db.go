@@ -56,6 +56,11 @@ func OpenReader(path string) (*sql.DB, error) {
 // configuration per file per process, so a sandbox with different allowed
 // paths needs the other handles on the file closed first.
 func openSandbox(path string, allowed []string) (*sql.DB, error) {
+	return openSandboxMem(path, allowed, ExportMemoryLimit)
+}
+
+// openSandboxMem is openSandbox with the buffer pool an export may use.
+func openSandboxMem(path string, allowed []string, exportMemory string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Set("access_mode", "READ_ONLY")
 	q.Set("autoinstall_known_extensions", "false")
@@ -66,7 +71,7 @@ func openSandbox(path string, allowed []string) (*sql.DB, error) {
 		// An export streams: DuckDB's default buffer pool (80 % of RAM)
 		// only lets COPY hold more reordered batches, 1.6 GiB of RSS for
 		// 10 M rows where 512 MB does the same work.
-		settings = append(settings, "SET memory_limit = '"+ExportMemoryLimit+"'")
+		settings = append(settings, "SET memory_limit = '"+exportMemory+"'")
 		quoted := make([]string, len(allowed))
 		for i, a := range allowed {
 			quoted[i] = quoteSQL(a)
@@ -127,8 +132,19 @@ func OpenWriter(ctx context.Context, path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// ExportMemoryLimit caps DuckDB's buffer pool in an export's sandbox.
+// ExportMemoryLimit caps DuckDB's buffer pool in an export's sandbox. A
+// query that needs more to join or sort (request_paths over a million
+// requests) runs again with bigExportMemory, a quarter of the machine.
 const ExportMemoryLimit = "512MB"
+
+func bigExportMemory() string {
+	return fmt.Sprintf("%dMB", max(machineMemoryMB()/4, 1024))
+}
+
+// isOutOfMemory says whether DuckDB ran out of its buffer pool.
+func isOutOfMemory(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Out of Memory Error")
+}
 
 // WriterMemoryLimit caps DuckDB's buffer pool while importing logs and
 // snapshots, CaptureMemoryLimit while importing a packet capture. DuckDB's

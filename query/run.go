@@ -206,6 +206,17 @@ const (
 // DuckDB keeps one configuration per file per process: other handles on
 // dbPath must be closed while Export runs.
 func Export(ctx context.Context, dbPath, sqlText, out string, format ExportFormat) (int64, error) {
+	n, err := export(ctx, dbPath, sqlText, out, format, ExportMemoryLimit)
+	if fi, serr := os.Stat(out); isOutOfMemory(err) && serr == nil && fi.Mode().IsRegular() {
+		if err := os.Truncate(out, 0); err != nil {
+			return 0, err
+		}
+		return export(ctx, dbPath, sqlText, out, format, bigExportMemory())
+	}
+	return n, err
+}
+
+func export(ctx context.Context, dbPath, sqlText, out string, format ExportFormat, memory string) (int64, error) {
 	if format != CSV && format != JSON {
 		return 0, fmt.Errorf("export format %q: use csv or json", format)
 	}
@@ -217,7 +228,7 @@ func Export(ctx context.Context, dbPath, sqlText, out string, format ExportForma
 		}
 		f.Close()
 	}
-	db, err := openSandbox(dbPath, []string{out})
+	db, err := openSandboxMem(dbPath, []string{out}, memory)
 	if err != nil {
 		return 0, err
 	}
@@ -286,6 +297,27 @@ func rfc3339Projection(ctx context.Context, db *sql.DB, q string) (string, int, 
 // FIFO that is copied to w, so nothing is truncated and nothing buffered
 // whole.
 func ExportTo(ctx context.Context, dbPath, sqlText string, w io.Writer, format ExportFormat) (int64, error) {
+	cw := &countWriter{w: w}
+	n, err := exportTo(ctx, dbPath, sqlText, cw, format, ExportMemoryLimit)
+	if isOutOfMemory(err) && cw.n == 0 {
+		// Nothing went out yet: run again with the bigger pool.
+		return exportTo(ctx, dbPath, sqlText, cw, format, bigExportMemory())
+	}
+	return n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func exportTo(ctx context.Context, dbPath, sqlText string, w io.Writer, format ExportFormat, memory string) (int64, error) {
 	dir, err := os.MkdirTemp("", "l4case-export-*")
 	if err != nil {
 		return 0, err
@@ -306,7 +338,7 @@ func ExportTo(ctx context.Context, dbPath, sqlText string, w io.Writer, format E
 		f.Close()
 		copied <- err
 	}()
-	n, err := Export(ctx, dbPath, sqlText, fifo, format)
+	n, err := export(ctx, dbPath, sqlText, fifo, format, memory)
 	if err != nil {
 		// DuckDB may have failed before opening the FIFO: open it ourselves
 		// so that the reader sees EOF and returns.

@@ -184,6 +184,8 @@ type tracer struct {
 	backMatch     string
 	backHeuristic int
 	frontReqAt    time.Time  // when the request reached the node
+	elbByTrace    bool       // the ELB line was joined by X-Amzn-Trace-Id
+	passThrough   bool       // the node saw the client's own connection (NLB)
 	sameTuple     []*convRow // captured connections of the front's 4-tuple (port reuse)
 
 	// Rows already read, by stream: a trace looks at the same few streams
@@ -191,6 +193,7 @@ type tracer struct {
 	convMemo  map[Ref]*convRow
 	msgMemo   map[Ref][]*httpRow
 	proxyMemo map[Ref]*proxyRow
+	contMemo  map[Ref]*convRow
 }
 
 // TraceCache is what every trace of a case reads whole: the evidence files
@@ -219,7 +222,7 @@ func TraceRequestPath(ctx context.Context, db *sql.DB, cache *TraceCache, key Tr
 		}
 	}
 	tr := &tracer{ctx: ctx, db: db, TraceCache: cache,
-		convMemo: map[Ref]*convRow{}, msgMemo: map[Ref][]*httpRow{}, proxyMemo: map[Ref]*proxyRow{},
+		convMemo: map[Ref]*convRow{}, msgMemo: map[Ref][]*httpRow{}, proxyMemo: map[Ref]*proxyRow{}, contMemo: map[Ref]*convRow{},
 		t: &Trace{Query: key.String(), Lanes: []Lane{}, Hops: []Hop{}, Skew: []Skew{}, Ambiguous: []string{}}}
 	if err := tr.resolve(key); err != nil {
 		return nil, err
@@ -284,9 +287,9 @@ type convRow struct {
 	endReason             string
 }
 
-const convCols = `evidence_id, conv_id, coalesce(node, ''), a_addr, a_port, b_addr, b_port, first_time, last_time,
-	first_frame, last_frame, syn_time, synack_time, ack_time, handshake_rtt_ms, isn_a,
-	packets_ab, bytes_ab, packets_ba, bytes_ba, retransmissions, resets, coalesce(end_reason, '')`
+const convCols = `evidence_id, conv_id, coalesce(node, ''), coalesce(a_addr, ''), coalesce(a_port, 0), coalesce(b_addr, ''), coalesce(b_port, 0), first_time, last_time,
+	coalesce(first_frame, 0), coalesce(last_frame, 0), syn_time, synack_time, ack_time, handshake_rtt_ms, isn_a,
+	coalesce(packets_ab, 0), coalesce(bytes_ab, 0), coalesce(packets_ba, 0), coalesce(bytes_ba, 0), coalesce(retransmissions, 0), coalesce(resets, 0), coalesce(end_reason, '')`
 
 func (tr *tracer) convs(where string, args ...any) ([]*convRow, error) {
 	rows, err := tr.query(`SELECT `+convCols+` FROM tcp_conversations WHERE `+where+` ORDER BY first_time, evidence_id, conv_id`, args...)
@@ -324,8 +327,8 @@ type httpRow struct {
 	incomplete            string
 }
 
-const httpCols = `evidence_id, conv_id, msg_index, is_request, first_time, last_time, first_frame, last_frame,
-	src_addr, src_port, dst_addr, dst_port, coalesce(method, ''), coalesce(uri, ''), coalesce(host, ''), coalesce(status, 0),
+const httpCols = `evidence_id, conv_id, coalesce(msg_index, -1), is_request, first_time, last_time, coalesce(first_frame, 0), coalesce(last_frame, 0),
+	coalesce(src_addr, ''), coalesce(src_port, 0), coalesce(dst_addr, ''), coalesce(dst_port, 0), coalesce(method, ''), coalesce(uri, ''), coalesce(host, ''), coalesce(status, 0),
 	coalesce(request_id, ''), coalesce(x_forwarded_for, ''), coalesce(x_amzn_trace_id, ''), latency_ms, coalesce(incomplete, '')`
 
 func (tr *tracer) https(where string, args ...any) ([]*httpRow, error) {
@@ -474,15 +477,29 @@ func (tr *tracer) resolve(k TraceKey) error {
 		if len(ps) > 0 {
 			return tr.fromProxy(ps, k.At)
 		}
+		// The client's own connection, passed through to a node (NLB).
+		cs, err := tr.convs(`a_addr = ? AND a_port = ?`, ip, port)
+		if err != nil {
+			return err
+		}
+		var fronts []*convRow
+		for _, c := range cs {
+			if tr.role(c) == "front" {
+				fronts = append(fronts, c)
+			}
+		}
+		if len(fronts) > 0 {
+			return tr.fromConv(nearestConv(fronts, k.At))
+		}
 		es, err := tr.elbs(`client_ip = ? AND client_port = ?`, ip, port)
 		if err != nil {
 			return err
 		}
 		if len(es) == 0 {
-			return fmt.Errorf("client %s: %w (no PROXY header nor ELB log line names it)", k.Client, ErrNotTraced)
+			return fmt.Errorf("client %s: %w (no PROXY header, captured connection nor ELB log line names it)", k.Client, ErrNotTraced)
 		}
 		tr.elb = nearestELB(es, k.At, tr)
-		return nil
+		return tr.frontFromELB()
 	case k.ELBLine != nil:
 		es, err := tr.elbs(`evidence_id = ? AND line = ?`, k.ELBLine.Evidence, k.ELBLine.N)
 		if err != nil {
@@ -503,7 +520,7 @@ func (tr *tracer) resolve(k TraceKey) error {
 		}
 		return tr.fromConv(c)
 	case k.Flow != nil:
-		fs, err := tr.query(`SELECT srcaddr, coalesce(srcport, 0), dstaddr, coalesce(dstport, 0), coalesce(protocol, 0), start_time, coalesce(end_time, start_time)
+		fs, err := tr.query(`SELECT srcaddr, coalesce(srcport, 0), dstaddr, coalesce(dstport, 0), coalesce(protocol, 0), start_time, coalesce(end_time, start_time), coalesce(interface_id, '')
 			FROM flow_logs WHERE evidence_id = ? AND line = ?`, k.Flow.Evidence, k.Flow.N)
 		if err != nil {
 			return err
@@ -515,10 +532,10 @@ func (tr *tracer) resolve(k TraceKey) error {
 			}
 			return fmt.Errorf("flow-log record %d:%d: %w", k.Flow.Evidence, k.Flow.N, ErrNotTraced)
 		}
-		var src, dst string
+		var src, dst, eni string
 		var sp, dp, proto int
 		var start, end time.Time
-		if err := fs.Scan(&src, &sp, &dst, &dp, &proto, &start, &end); err != nil {
+		if err := fs.Scan(&src, &sp, &dst, &dp, &proto, &start, &end, &eni); err != nil {
 			return err
 		}
 		fs.Close()
@@ -532,11 +549,7 @@ func (tr *tracer) resolve(k TraceKey) error {
 			return err
 		}
 		if len(cs) > 0 {
-			at := k.At
-			if at.IsZero() {
-				at = start
-			}
-			return tr.fromConv(nearestConv(cs, at))
+			return tr.fromFlowRecord(*k.Flow, eni, cs, k.At)
 		}
 		// No capture: the ELB line whose backend is this tuple's server side.
 		es, err := tr.elbs(`((backend_ip = ? AND backend_port = ?) OR (backend_ip = ? AND backend_port = ?)) AND time BETWEEN ? AND ?`,
@@ -552,6 +565,56 @@ func (tr *tracer) resolve(k TraceKey) error {
 		return nil
 	}
 	return errors.New("trace: give a request-id, a client, an ELB line, a capture stream or a flow-log record")
+}
+
+// fromFlowRecord picks the captured connection a flow-log record belongs
+// to, as the trace of that connection would claim it (see claim): with a
+// reused port, the record's window may hold another connection of the same
+// tuple, or several at once.
+func (tr *tracer) fromFlowRecord(rec Ref, eni string, cs []*convRow, at time.Time) error {
+	first, last := cs[0].first, cs[0].last
+	for _, c := range cs {
+		first, last = minTime(first, c.first), maxTime(last, c.last)
+	}
+	c0 := cs[0]
+	recs, err := tr.flows(`coalesce(interface_id, '') = ? AND protocol = 6 AND ((srcaddr = ? AND srcport = ? AND dstaddr = ? AND dstport = ?) OR (srcaddr = ? AND srcport = ? AND dstaddr = ? AND dstport = ?))
+		AND start_time <= ? AND end_time >= ?`, eni, c0.aAddr, c0.aPort, c0.bAddr, c0.bPort, c0.bAddr, c0.bPort, c0.aAddr, c0.aPort,
+		last.Add(flowAfter), first.Add(-flowBefore))
+	if err != nil {
+		return err
+	}
+	var owners []*convRow
+	for _, c := range cs {
+		for _, f := range claim(recs, c, cs) {
+			if f.ev == rec.Evidence && f.line == rec.N {
+				owners = append(owners, c)
+				break
+			}
+		}
+	}
+	if len(owners) == 0 {
+		owners = cs
+	}
+	pick := nearestConv(owners, at)
+	if len(owners) > 1 {
+		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("flow-log record %d:%d aggregates %d connections of the same tuple; this is the one nearest %s (use --at)",
+			rec.Evidence, rec.N, len(owners), atText(at, pick.first)))
+	}
+	return tr.fromConv(pick)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // fromRequests picks among the captured requests carrying one request-id.
@@ -663,6 +726,25 @@ func (tr *tracer) fromConv(c *convRow) error {
 // the PROXY header naming its client, on a connection to its backend.
 func (tr *tracer) frontFromELB() error {
 	e := tr.elb
+	if e.traceID != "" {
+		// An ALB line: the request that carried its X-Amzn-Trace-Id.
+		reqs, err := tr.https(`x_amzn_trace_id = ? AND is_request`, e.traceID)
+		if err != nil {
+			return err
+		}
+		if err := tr.prefetch(reqs); err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if c, err := tr.conv(r.ev, r.conv); err != nil || c != nil && tr.role(c) == "front" {
+				if err == nil {
+					tr.conn.front, tr.elbByTrace = c, true
+				}
+				return err
+			}
+		}
+		return nil
+	}
 	ps, err := tr.proxies(`src_addr = ? AND src_port = ? AND time BETWEEN ? AND ?`, e.client, e.clientPort, e.time.Add(-elbWindow), e.time.Add(elbWindow))
 	if err != nil || len(ps) == 0 {
 		return err
@@ -717,6 +799,22 @@ func (tr *tracer) expand() error {
 		if err := tr.frontDetails(); err != nil {
 			return err
 		}
+	}
+	// An ALB stamps every request with X-Amzn-Trace-Id and logs it: the
+	// exact key.
+	if tr.elb == nil && tr.t.Request.TraceID != "" {
+		es, err := tr.elbs(`trace_id = ?`, tr.t.Request.TraceID)
+		if err != nil {
+			return err
+		}
+		if len(es) > 0 {
+			tr.elb, tr.elbByTrace = es[0], true
+		}
+	}
+	// A load balancer that keeps the client's address (an NLB's TCP
+	// listener) hands the node the client's own connection.
+	if tr.elb == nil && tr.proxy == nil && c.front != nil && tr.t.Request.Client == "" && tr.eps[c.front.aAddr].kind != "elb" {
+		tr.t.Request.Client, tr.passThrough = hostPort(c.front.aAddr, c.front.aPort), true
 	}
 	if tr.elb == nil && tr.t.Request.Client != "" && c.front != nil {
 		ap, _ := netip.ParseAddrPort(tr.t.Request.Client)
@@ -1013,15 +1111,53 @@ func (tr *tracer) prefetch(ms []*httpRow) error {
 	return nil
 }
 
-// msgsOf is a stream's HTTP messages in order.
+// msgsOf is a stream's HTTP messages in order, with those of its
+// continuation in the next file of a rotated capture.
 func (tr *tracer) msgsOf(c *convRow) ([]*httpRow, error) {
 	r := refOf(c.ev, c.conv)
-	if ms, ok := tr.msgMemo[r]; ok {
-		return ms, nil
+	ms, ok := tr.msgMemo[r]
+	if !ok {
+		var err error
+		if ms, err = tr.https(`evidence_id = ? AND conv_id = ?`, c.ev, c.conv); err != nil {
+			return nil, err
+		}
+		tr.msgMemo[r] = ms
 	}
-	ms, err := tr.https(`evidence_id = ? AND conv_id = ?`, c.ev, c.conv)
-	tr.msgMemo[r] = ms
-	return ms, err
+	next, err := tr.continuation(c)
+	if err != nil || next == nil {
+		return ms, err
+	}
+	more, err := tr.msgsOf(next)
+	return append(append([]*httpRow(nil), ms...), more...), err
+}
+
+// continuation is the same connection in the next file of a capture
+// rotated with tcpdump -G: still open when c's file ended, it goes on in a
+// file of the same node that starts without its SYN (and, when its first
+// packet is a reply, names its ends the other way round).
+func (tr *tracer) continuation(c *convRow) (*convRow, error) {
+	if c.endReason != "none" {
+		return nil, nil
+	}
+	r := refOf(c.ev, c.conv)
+	if next, ok := tr.contMemo[r]; ok {
+		return next, nil
+	}
+	cs, err := tr.convs(`evidence_id <> ? AND NOT coalesce(saw_start, false) AND first_time BETWEEN ? AND ?
+		AND ((a_addr = ? AND a_port = ? AND b_addr = ? AND b_port = ?) OR (a_addr = ? AND a_port = ? AND b_addr = ? AND b_port = ?))`,
+		c.ev, c.last, c.last.Add(time.Minute), c.aAddr, c.aPort, c.bAddr, c.bPort, c.bAddr, c.bPort, c.aAddr, c.aPort)
+	if err != nil {
+		return nil, err
+	}
+	var next *convRow
+	for _, x := range cs {
+		if tr.files[x.ev].node == tr.files[c.ev].node {
+			next = x
+			break
+		}
+	}
+	tr.contMemo[r] = next
+	return next, nil
 }
 
 // proxyOf is the PROXY header opening a stream, or nil.

@@ -94,6 +94,8 @@ func (tr *tracer) build() error {
 		h.Summary = fmt.Sprintf("%s %s → %s, processing %s ms, status %s, %d bytes in, %d out",
 			e.lbType, hostPort(e.client, e.clientPort), hostPort(e.backend, e.backendPort), strings.Join(times, "/"), status, e.recv.Int64, e.sent.Int64)
 		switch {
+		case tr.elbByTrace:
+			h.Match = "exact key: X-Amzn-Trace-Id"
 		case tr.proxy != nil:
 			h.Match = "exact key: the PROXY header's client ip:port"
 		case f != nil:
@@ -103,7 +105,7 @@ func (tr *tracer) build() error {
 			h.Match = "the key"
 		}
 		t.Hops = append(t.Hops, h)
-	} else {
+	} else if !tr.passThrough {
 		reason, err := tr.elbMissing(ref)
 		if err != nil {
 			return err
@@ -112,8 +114,9 @@ func (tr *tracer) build() error {
 	}
 
 	// client ↔ load balancer as its ENI's flow log saw it (when it logs
-	// its listener side).
-	if t.Request.Client != "" && !ref.IsZero() {
+	// its listener side). A pass-through load balancer has one connection,
+	// the load balancer → node leg's.
+	if t.Request.Client != "" && !ref.IsZero() && !tr.passThrough {
 		cip, cport := hostOf(t.Request.Client), portOf(t.Request.Client)
 		fs, err := tr.flows(`protocol = 6 AND ((srcaddr = ? AND srcport = ?) OR (dstaddr = ? AND dstport = ?)) AND start_time <= ? AND end_time >= ?`,
 			cip, cport, cip, cport, ref.Add(flowAfter), ref.Add(-flowBefore))
@@ -129,6 +132,20 @@ func (tr *tracer) build() error {
 	if f != nil {
 		if err := tr.flowLeg("lb_node", "lb", "node", f, []string{lb.ENI, node.ENI}); err != nil {
 			return err
+		}
+		if tr.passThrough {
+			// The load balancer's own ENI is the one of its records that
+			// is not the node's: name the lane after it.
+			for _, h := range t.Hops {
+				if h.Step == "lb_node" && h.Source == "flow_log" && h.ENI != node.ENI && h.ENI != "" {
+					t.Lanes[1].ENI = h.ENI
+					if name := tr.lbOfENI(h.ENI); name != "" {
+						t.Lanes[1].Label = name
+					}
+				}
+			}
+			t.Hops = append(t.Hops, Hop{Step: "client_lb", From: "client", To: "lb", Source: "elb_log", Status: "missing", Evidence: []EvRef{},
+				Reason: "the load balancer passed the client's own connection through (its address reached the node): a Network Load Balancer's TCP listener writes no access log"})
 		}
 		t.Hops = append(t.Hops, tr.convHop("lb_node", "lb", "node", f, "exact key", 1))
 		if d != nil {
@@ -263,13 +280,22 @@ func (tr *tracer) convHop(step, from, to string, c *convRow, match string, conf 
 		}
 	}
 	msgs, _ := tr.msgsOf(c)
+	// A connection the capture's rotation cut in two ends in the next file.
+	last := c
+	for next, _ := tr.continuation(last); next != nil; next, _ = tr.continuation(last) {
+		last = next
+	}
+	if last != c {
+		h.End = tp(last.last)
+		h.DurationMS = round3(msBetween(c.first, last.last))
+	}
 	var req *httpRow
 	for _, m := range msgs {
 		if m.request {
 			if req == nil {
 				req = m
 				parts = append(parts, strings.TrimSpace(m.method+" "+m.uri))
-				h.Evidence = append(h.Evidence, tr.ref(c.ev, "frame", m.firstFrame, "request"))
+				h.Evidence = append(h.Evidence, tr.ref(m.ev, "frame", m.firstFrame, "request"))
 			}
 			continue
 		}
@@ -278,30 +304,42 @@ func (tr *tracer) convHop(step, from, to string, c *convRow, match string, conf 
 			lat = fmt.Sprintf(" after %.3f ms", m.latency.Float64)
 		}
 		parts = append(parts, fmt.Sprintf("→ %d%s", m.status, lat))
-		h.Evidence = append(h.Evidence, tr.ref(c.ev, "frame", m.firstFrame, fmt.Sprintf("response %d", m.status)))
+		h.Evidence = append(h.Evidence, tr.ref(m.ev, "frame", m.firstFrame, fmt.Sprintf("response %d", m.status)))
 		if m.status >= 500 {
 			h.Status = "error"
 		}
 		req = nil
 	}
 	if req != nil {
-		parts = append(parts, "no response")
-		h.Status = "no_response"
+		// A capture that ended soon after the request may simply not have
+		// lasted long enough to see the response.
+		if end := tr.files[last.ev].last; last.endReason == "none" && end.Valid && end.Time.Sub(req.last) < backendWindow {
+			parts = append(parts, fmt.Sprintf("the capture ended %s after the request, before any response", end.Time.Sub(req.last).Round(time.Millisecond)))
+			h.Status = "truncated"
+		} else {
+			parts = append(parts, "no response")
+			h.Status = "no_response"
+		}
 	}
 	if c.retrans > 0 {
 		parts = append(parts, fmt.Sprintf("%d retransmission(s)", c.retrans))
 	}
-	switch c.endReason {
+	if last != c {
+		parts = append(parts, fmt.Sprintf("continued in #%d stream %d (the capture rotated)", last.ev, last.conv))
+	}
+	switch last.endReason {
 	case "RST":
 		parts = append(parts, "reset")
 		h.Status = "reset"
 	case "":
 	case "none":
-		parts = append(parts, "not closed when the capture ended")
+		if h.Status != "truncated" {
+			parts = append(parts, "not closed when the capture ended")
+		}
 	default:
-		parts = append(parts, c.endReason)
+		parts = append(parts, last.endReason)
 	}
-	h.Evidence = append(h.Evidence, tr.ref(c.ev, "frame", c.lastFrame, "last"))
+	h.Evidence = append(h.Evidence, tr.ref(last.ev, "frame", last.lastFrame, "last"))
 	h.Summary = fmt.Sprintf("stream %d on %s: %s → %s, %s", c.conv, tr.files[c.ev].node, hostPort(c.aAddr, c.aPort), hostPort(c.bAddr, c.bPort), strings.Join(parts, ", "))
 	return h
 }
@@ -345,16 +383,20 @@ const recordDelay = 65 * time.Second
 // of its rivals (other captured connections of the same 4-tuple, which the
 // load balancer opened reusing the port). Records are taken a window at a
 // time (both directions on one ENI, starting within a few seconds of each
-// other). A window belongs to the connections that may lie in it (their
-// first packet no more than recordDelay before its start, nor after its
-// end): to the one whose packet counts it matches in both directions; or,
-// when it aggregates several, to all of them if their counts add up to it;
-// else to the one nearest in time.
+// other); a window may hold the connections whose first packet lies no more
+// than recordDelay before its start and not after its end. On each ENI:
+//   - a window whose packet counts match one connection's in both
+//     directions is that connection's;
+//   - one whose counts are the sum of all it may hold aggregates them all;
+//   - the rest go in time order, the first window to the first connection,
+//     when there are as many of each; else each to the connection that
+//     began last before it (records start after their packets).
 func claim(fs []*flowRow, c *convRow, rivals []*convRow) []*flowRow {
 	type window struct {
 		rows       []*flowRow
 		start, end time.Time
 		fwd, back  int64
+		owners     []*convRow
 	}
 	var ws []*window
 	for _, f := range fs {
@@ -386,33 +428,83 @@ func claim(fs []*flowRow, c *convRow, rivals []*convRow) []*flowRow {
 		}
 		cands = append(cands, r)
 	}
-	var out []*flowRow
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].first.Before(cands[j].first) })
+	fits := func(w *window, x *convRow) bool {
+		return !x.first.Before(w.start.Add(-recordDelay)) && !x.first.After(w.end.Add(5*time.Second))
+	}
+	byENI := map[string][]*window{}
+	var enis []string
 	for _, w := range ws {
-		var in []*convRow
-		var fwd, back int64
-		for _, x := range cands {
-			if !x.first.Before(w.start.Add(-recordDelay)) && !x.first.After(w.end.Add(5*time.Second)) {
-				in = append(in, x)
-				fwd, back = fwd+x.pktAB, back+x.pktBA
+		if byENI[w.rows[0].eni] == nil {
+			enis = append(enis, w.rows[0].eni)
+		}
+		byENI[w.rows[0].eni] = append(byENI[w.rows[0].eni], w)
+	}
+	var out []*flowRow
+	for _, eni := range enis {
+		wins := byENI[eni]
+		sort.SliceStable(wins, func(i, j int) bool { return wins[i].start.Before(wins[j].start) })
+		taken := map[*convRow]bool{}
+		var open []*window
+		for _, w := range wins {
+			var in []*convRow
+			var fwd, back int64
+			for _, x := range cands {
+				if fits(w, x) {
+					in = append(in, x)
+					fwd, back = fwd+x.pktAB, back+x.pktBA
+				}
+			}
+			switch m := exactly(w.fwd, w.back, in); {
+			case m != nil:
+				w.owners, taken[m] = []*convRow{m}, true
+			case len(in) > 1 && fwd == w.fwd && back == w.back:
+				w.owners = in
+				for _, x := range in {
+					taken[x] = true
+				}
+			default:
+				open = append(open, w)
 			}
 		}
-		if len(in) == 0 {
-			in = cands // clocks further apart than assumed: nearest wins
+		var free []*convRow
+		for _, x := range cands {
+			if !taken[x] {
+				free = append(free, x)
+			}
 		}
-		mine := false
-		switch {
-		case exactly(w.fwd, w.back, in) != nil:
-			mine = exactly(w.fwd, w.back, in) == c
-		case len(in) > 1 && fwd == w.fwd && back == w.back:
-			mine = slices.Contains(in, c)
-		default:
-			mine = nearest(in, w.start) == c
+		for i, w := range open {
+			if len(open) == len(free) && fits(w, free[i]) {
+				w.owners = []*convRow{free[i]}
+				continue
+			}
+			w.owners = []*convRow{lastBefore(free, cands, w.start)}
 		}
-		if mine {
-			out = append(out, w.rows...)
+		for _, w := range wins {
+			if slices.Contains(w.owners, c) {
+				out = append(out, w.rows...)
+			}
 		}
 	}
 	return out
+}
+
+// lastBefore is the connection of xs (else of all) that began last before
+// t, give or take a few seconds of clock; else the first after it.
+func lastBefore(xs, all []*convRow, t time.Time) *convRow {
+	if len(xs) == 0 {
+		xs = all
+	}
+	var best *convRow
+	for _, x := range xs {
+		if !x.first.After(t.Add(5 * time.Second)) {
+			best = x // xs is in time order
+		}
+	}
+	if best == nil {
+		best = xs[0]
+	}
+	return best
 }
 
 // exactly is the one connection whose packet counts a window matches.
@@ -427,17 +519,6 @@ func exactly(fwd, back int64, cs []*convRow) *convRow {
 		}
 	}
 	return m
-}
-
-// nearest is the connection whose first packet is nearest to t.
-func nearest(cs []*convRow, t time.Time) *convRow {
-	best := cs[0]
-	for _, x := range cs[1:] {
-		if absDur(x.first.Sub(t)) < absDur(best.first.Sub(t)) {
-			best = x
-		}
-	}
-	return best
 }
 
 // nearestWindows keeps, per ENI, the records of the aggregation window
@@ -561,6 +642,16 @@ func (tr *tracer) flowHop(step, from, to string, g []*flowRow, at time.Time, own
 	tr.t.Skew = append(tr.t.Skew, Skew{Source: src, OffsetMS: round3(msBetween(at, start)),
 		Note: "record start minus the connection's first packet: aggregation delay (records are to the second) plus any clock difference"})
 	return h
+}
+
+// lbOfENI is the load balancer an ENI belongs to, from endpoints.
+func (tr *tracer) lbOfENI(eni string) string {
+	for _, ep := range tr.eps {
+		if ep.eni == eni && ep.kind == "elb" {
+			return ep.name
+		}
+	}
+	return ""
 }
 
 func (tr *tracer) eniLabel(eni string) string {
@@ -728,6 +819,9 @@ func (tr *tracer) finish() {
 	// Completeness: the legs every request has.
 	want := []struct{ step, source string }{
 		{"client_lb", "elb_log"}, {"lb_node", "flow_log"}, {"lb_node", "capture"}, {"node_router", "capture"}, {"router_backend", "capture"},
+	}
+	if tr.passThrough {
+		want = want[1:] // no access log to expect
 	}
 	t.Expected = len(want)
 	for _, w := range want {

@@ -256,16 +256,20 @@ func DerivePending(ctx context.Context, db *sql.DB) (bool, error) {
 }
 
 // deriveMemoryMB is the buffer pool for pairing n flow log rows: 128 bytes
-// a row, at least 1 GB and at most 60 % of the machine (4 GB where
-// /proc/meminfo does not say). Measured on 16.4 M rows: 512 MB runs out,
+// a row, at least 1 GB and at most 60 % of the machine. Measured on 16.4 M rows: 512 MB runs out,
 // 1 GB takes 64 s at 1.2 GB RSS, 2 GB 59 s; unbounded, DuckDB took 4 GB.
 func deriveMemoryMB(n int64) int64 {
-	machine := int64(4000)
+	return min(max(n*128/1_000_000, 1000), machineMemoryMB()*6/10)
+}
+
+// machineMemoryMB is the machine's memory, or 6.6 GB where /proc/meminfo
+// does not say.
+func machineMemoryMB() int64 {
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int64
 		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil && kb > 0 {
-			machine = kb * 6 / 10 / 1000
+			return kb / 1000
 		}
 	}
-	return min(max(n*128/1_000_000, 1000), machine)
+	return 6666
 }

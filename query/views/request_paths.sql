@@ -5,33 +5,60 @@
 -- param: complete BOOLEAN -- only complete (true) or incomplete (false) paths
 -- param: node VARCHAR -- only requests through this node (name or address)
 -- param: client VARCHAR -- only this client address or CIDR
-WITH proxied AS (
-    -- Connections that opened with a PROXY header; the load balancer's
-    -- connection to the NodePort comes first, its DNAT'd copy to the router
-    -- pod (same initiator, same ISN) right after it.
-    SELECT c.evidence_id, c.conv_id, c.node, c.a_addr, c.a_port, c.b_addr, c.b_port, c.isn_a, c.first_time, c.last_time,
-           c.end_reason, c.packets_ab, c.packets_ba, p.src_addr AS client_ip, p.src_port AS client_port,
+WITH legs AS (
+    -- Connections that carried an HTTP request or opened with a PROXY
+    -- header, numbered within their node, initiator and ISN: the load
+    -- balancer's connection to the NodePort comes first, kube-proxy's DNAT'd
+    -- copy to the router pod (same initiator, same ISN) right after it.
+    SELECT c.evidence_id, c.conv_id, c.node, c.a_addr, c.a_port, c.b_addr, c.b_port, c.isn_a, c.first_time, c.last_time, c.end_reason,
            row_number() OVER (PARTITION BY c.node, c.a_addr, c.a_port, c.isn_a ORDER BY c.first_time, c.evidence_id, c.conv_id) AS copy
-    FROM proxy_headers p JOIN tcp_conversations c USING (evidence_id, conv_id)
+    FROM tcp_conversations c
+    WHERE (c.evidence_id, c.conv_id) IN (SELECT evidence_id, conv_id FROM http_messages WHERE is_request)
+       OR (c.evidence_id, c.conv_id) IN (SELECT evidence_id, conv_id FROM proxy_headers)
 ),
+routers AS (SELECT DISTINCT b_addr AS ip FROM legs WHERE copy = 2),
+lb_ips AS (SELECT ip FROM endpoints WHERE kind = 'elb'),
 fronts AS (
-    SELECT f.*, d.evidence_id AS dnat_evidence, d.conv_id AS dnat_conv, d.b_addr AS router_ip, d.b_port AS router_port
-    FROM proxied f
-    LEFT JOIN proxied d ON d.copy = 2 AND d.node = f.node AND d.a_addr = f.a_addr AND d.a_port = f.a_port AND d.isn_a = f.isn_a
-    WHERE f.copy = 1
+    -- The router's own connections to backends are not fronts.
+    SELECT f.*, d.evidence_id AS dnat_evidence, d.conv_id AS dnat_conv, d.b_addr AS router_ip, d.b_port AS router_port,
+           p.src_addr AS proxy_ip, p.src_port AS proxy_port
+    FROM legs f
+    LEFT JOIN legs d ON d.copy = 2 AND d.node = f.node AND d.a_addr = f.a_addr AND d.a_port = f.a_port AND d.isn_a = f.isn_a
+    LEFT JOIN proxy_headers p ON p.evidence_id = f.evidence_id AND p.conv_id = f.conv_id
+    WHERE f.copy = 1 AND f.a_addr NOT IN (SELECT ip FROM routers)
 ),
 msgs AS (
-    SELECT q.evidence_id, q.conv_id, q.request_id, q.method, q.uri, q.first_time AS req_time, q.src_addr, q.dst_addr, q.dst_port,
+    SELECT q.evidence_id, q.conv_id, q.request_id, q.x_amzn_trace_id, q.method, q.uri, q.first_time AS req_time, q.src_addr, q.dst_addr, q.dst_port,
            r.status, r.evidence_id IS NOT NULL AS answered
     FROM http_messages q
     LEFT JOIN http_messages r ON r.evidence_id = q.evidence_id AND r.conv_id = q.conv_id AND r.msg_index = q.msg_index AND NOT r.is_request
     WHERE q.is_request AND q.msg_index = 0
 ),
+continued AS (
+    -- A connection still open when its capture file ended goes on in the
+    -- next file of the node (tcpdump -G), without its SYN: its response may be there.
+    SELECT f.evidence_id, f.conv_id, min(r.status) AS status
+    FROM fronts f
+    JOIN tcp_conversations n ON f.end_reason = 'none' AND n.node = f.node AND n.evidence_id <> f.evidence_id AND NOT coalesce(n.saw_start, false)
+     AND n.first_time BETWEEN f.last_time AND f.last_time + INTERVAL 1 MINUTE
+     AND ((n.a_addr = f.a_addr AND n.a_port = f.a_port AND n.b_addr = f.b_addr AND n.b_port = f.b_port)
+       OR (n.a_addr = f.b_addr AND n.a_port = f.b_port AND n.b_addr = f.a_addr AND n.b_port = f.a_port))
+    JOIN http_messages r ON r.evidence_id = n.evidence_id AND r.conv_id = n.conv_id AND NOT r.is_request
+    GROUP BY ALL
+),
 captured AS (
-    SELECT f.*, q.request_id, q.method, q.uri, q.req_time, q.status, q.answered,
-           b.evidence_id AS back_evidence, b.conv_id AS back_conv, b.dst_addr AS backend_ip, b.dst_port AS backend_port, b.status AS backend_status
+    SELECT f.*, q.request_id, q.x_amzn_trace_id AS trace_id, q.method, q.uri, q.req_time,
+           coalesce(q.status, cn.status) AS status, q.answered OR cn.status IS NOT NULL AS answered,
+           b.evidence_id AS back_evidence, b.conv_id AS back_conv, b.dst_addr AS backend_ip, b.dst_port AS backend_port, b.status AS backend_status,
+           -- How its ELB line is found: an ALB's X-Amzn-Trace-Id, else the
+           -- PROXY header's client to this node port; a load balancer that
+           -- passes the client's own connection through (NLB) logs none.
+           CASE WHEN q.x_amzn_trace_id IS NOT NULL THEN 't ' || q.x_amzn_trace_id
+                WHEN f.proxy_ip IS NOT NULL THEN 'c ' || f.proxy_ip || ':' || f.proxy_port || ' ' || f.b_addr || ':' || f.b_port END AS elb_key,
+           q.x_amzn_trace_id IS NULL AND f.proxy_ip IS NULL AND f.a_addr NOT IN (SELECT ip FROM lb_ips) AS pass_through
     FROM fronts f
     LEFT JOIN msgs q ON q.evidence_id = f.evidence_id AND q.conv_id = f.conv_id
+    LEFT JOIN continued cn ON cn.evidence_id = f.evidence_id AND cn.conv_id = f.conv_id
     -- The router's request to a backend pod with the same request-id.
     LEFT JOIN msgs b ON b.request_id = q.request_id AND b.src_addr = f.router_ip
      AND b.req_time BETWEEN f.first_time - INTERVAL 1 SECOND AND f.last_time + INTERVAL 10 SECOND
@@ -62,15 +89,17 @@ withback AS (
     LEFT JOIN dropped d USING (evidence_id, conv_id)
 ),
 lines AS (
-    SELECT evidence_id AS elb_evidence, line AS elb_line, time AS elb_time, elb, client_ip, client_port, backend_ip AS elb_backend_ip,
-           backend_port AS elb_backend_port, elb_status_code, backend_processing_time, sent_bytes, processing_time_missing
+    SELECT evidence_id AS elb_evidence, line AS elb_line, time AS elb_time, elb, client_ip AS elb_client_ip, client_port AS elb_client_port,
+           backend_ip AS elb_backend_ip, backend_port AS elb_backend_port, elb_status_code, backend_processing_time, sent_bytes, processing_time_missing,
+           CASE WHEN trace_id IS NOT NULL THEN 't ' || trace_id
+                ELSE 'c ' || client_ip || ':' || client_port || ' ' || backend_ip || ':' || backend_port END AS line_key
     FROM elb_logs
 ),
 paired AS (
-    -- The ELB line of a captured connection: its client, to the same node port, nearest in time.
+    -- The ELB line of a captured connection, nearest in time.
     SELECT w.*, l.*
     FROM withback w
-    LEFT JOIN lines l ON l.client_ip = w.client_ip AND l.client_port = w.client_port AND l.elb_backend_ip = w.b_addr AND l.elb_backend_port = w.b_port
+    LEFT JOIN lines l ON l.line_key = w.elb_key
      AND l.elb_time BETWEEN w.first_time - INTERVAL 5 MINUTE AND w.last_time + INTERVAL 5 MINUTE
     QUALIFY row_number() OVER (PARTITION BY w.evidence_id, w.conv_id ORDER BY abs(epoch(l.elb_time) - epoch(w.first_time)) NULLS LAST) = 1
 ),
@@ -83,27 +112,29 @@ everything AS (
 ),
 flowed AS (
     -- The flow-log conversations of the load balancer → node connection on
-    -- every ENI; records of one second do not say who opened it, so either way.
+    -- every ENI; records of one second do not say who opened it, so either
+    -- way; a reused port makes one flow conversation of several connections,
+    -- so any that overlaps the connection's time.
     SELECT evidence_id, conv_id, count(DISTINCT interface_id) AS enis, bool_or(rejected) AS rejected
     FROM (
         SELECT e.evidence_id, e.conv_id, fc.interface_id, fc.in_action = 'REJECT' OR fc.out_action = 'REJECT' AS rejected
         FROM everything e
         JOIN flow_conversations fc ON fc.protocol = 6
          AND fc.client_addr = e.a_addr AND fc.client_port = e.a_port AND fc.server_addr = e.b_addr AND fc.server_port = e.b_port
-         AND fc.first_time BETWEEN e.first_time - INTERVAL 2 MINUTE AND e.last_time + INTERVAL 12 MINUTE
+         AND fc.first_time <= e.last_time + INTERVAL 12 MINUTE AND fc.last_time >= e.first_time - INTERVAL 2 MINUTE
         UNION ALL
         SELECT e.evidence_id, e.conv_id, fc.interface_id, fc.in_action = 'REJECT' OR fc.out_action = 'REJECT'
         FROM everything e
         JOIN flow_conversations fc ON fc.protocol = 6
          AND fc.client_addr = e.b_addr AND fc.client_port = e.b_port AND fc.server_addr = e.a_addr AND fc.server_port = e.a_port
-         AND fc.first_time BETWEEN e.first_time - INTERVAL 2 MINUTE AND e.last_time + INTERVAL 12 MINUTE)
+         AND fc.first_time <= e.last_time + INTERVAL 12 MINUTE AND fc.last_time >= e.first_time - INTERVAL 2 MINUTE)
     GROUP BY ALL
 ),
 judged AS (
     SELECT e.*, coalesce(f.enis, 0) AS flow_enis, coalesce(f.rejected, false) AS rejected,
            coalesce(e.status, e.elb_status_code, e.backend_status) AS final_status,
            list_filter([
-               CASE WHEN e.elb_line IS NULL THEN 'elb_log' END,
+               CASE WHEN e.elb_line IS NULL AND NOT coalesce(e.pass_through, false) THEN 'elb_log' END,
                CASE WHEN coalesce(f.enis, 0) < 2 THEN 'flow_log' END,
                CASE WHEN e.conv_id IS NULL THEN 'capture' END,
                CASE WHEN e.dnat_conv IS NULL THEN 'dnat' END,
@@ -113,7 +144,9 @@ judged AS (
 ),
 out AS (
     SELECT coalesce(least(j.first_time, j.elb_time), j.first_time, j.elb_time) AS time,
-           j.request_id, coalesce(j.client_ip, '') || ':' || coalesce(j.client_port::VARCHAR, '') AS client,
+           j.request_id, CASE WHEN j.proxy_ip IS NOT NULL THEN j.proxy_ip || ':' || j.proxy_port
+                              WHEN j.elb_client_ip IS NOT NULL THEN j.elb_client_ip || ':' || j.elb_client_port
+                              WHEN j.pass_through THEN j.a_addr || ':' || j.a_port END AS client,
            coalesce(n.name, j.node, j.elb_backend_ip) AS node,
            CASE WHEN j.a_addr IS NOT NULL THEN j.a_addr || ':' || j.a_port END AS lb,
            CASE WHEN j.router_ip IS NOT NULL THEN j.router_ip || ':' || j.router_port END AS router,
@@ -132,7 +165,7 @@ out AS (
            len(j.missing) = 0 AS complete, array_to_string(j.missing, ' ') AS missing, j.flow_enis,
            CASE WHEN j.elb_line IS NOT NULL THEN j.elb_evidence || ':' || j.elb_line END AS elb_line,
            CASE WHEN j.conv_id IS NOT NULL THEN j.evidence_id || ':' || j.conv_id END AS conversation,
-           j.client_ip, j.b_addr AS node_ip
+           coalesce(j.proxy_ip, j.elb_client_ip, CASE WHEN j.pass_through THEN j.a_addr END) AS client_ip, j.b_addr AS node_ip
     FROM judged j
     LEFT JOIN endpoints n ON n.ip = coalesce(j.b_addr, j.elb_backend_ip) AND n.kind = 'node'
     LEFT JOIN endpoints bp ON bp.ip = j.backend_ip
