@@ -26,7 +26,9 @@ func (tr *tracer) build() error {
 	backend := Lane{ID: "backend", Label: "backend pod"}
 	if e != nil {
 		lb.Label = e.elb
-		node.Addr = hostPort(e.backend, e.backendPort)
+		if e.backend != "" {
+			node.Addr = hostPort(e.backend, e.backendPort)
+		}
 	}
 	if f != nil {
 		lb.Addr = hostPort(f.aAddr, f.aPort)
@@ -156,6 +158,9 @@ func (tr *tracer) build() error {
 		}
 	} else {
 		reason := "no capture holds the connection"
+		if e != nil && e.backend == "" {
+			reason = "the access-log line names no backend: the load balancer reached none"
+		}
 		if node.Addr != "" {
 			var err error
 			reason, err = tr.captureMissing(hostOf(node.Addr), node.Label, ref)
@@ -200,7 +205,10 @@ func (tr *tracer) build() error {
 		if t.Request.RequestID == "" && t.Request.URI == "" {
 			reason = "the request itself was not captured, so nothing joins the router's connection to it"
 		}
-		if f == nil && node.Label != "" {
+		switch {
+		case f == nil && e != nil && e.backend == "":
+			reason = "the load balancer reached no backend"
+		case f == nil && node.Addr != "":
 			reason = "the request was not captured on " + node.Label
 		}
 		t.Hops = append(t.Hops, Hop{Step: "router_backend", From: "router", To: "backend", Source: "capture", Status: "missing", Reason: reason, Evidence: []EvRef{}})

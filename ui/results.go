@@ -10,7 +10,9 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"dev.l4case/l4case/app"
 	"dev.l4case/l4case/query"
+	"dev.l4case/l4case/ui/timeline"
 )
 
 // pageSize is how many rows a result shows at a time: the case may hold
@@ -33,6 +35,8 @@ type results struct {
 	prev    *widget.Button
 	next    *widget.Button
 	cancel  *widget.Button
+	traceIt *widget.Button // traces the selected row, when it names a request
+	key     app.TraceKey
 	stop    context.CancelFunc
 	gen     int // which load is current; an older one's page is dropped
 	content fyne.CanvasObject
@@ -62,6 +66,12 @@ func newResults(g *gui) *results {
 	r.table.OnSelected = func(id widget.TableCellID) {
 		if r.page != nil && id.Row >= 0 && id.Row < len(r.cells) && id.Col >= 0 {
 			r.status.SetText(r.page.Columns[id.Col] + ": " + r.cells[id.Row][id.Col])
+			if key, ok := timeline.KeyOfRow(r.page.Columns, r.cells[id.Row]); ok {
+				r.key = key
+				r.traceIt.Show()
+			} else {
+				r.traceIt.Hide()
+			}
 			r.content.Refresh()
 		}
 	}
@@ -87,10 +97,12 @@ func newResults(g *gui) *results {
 			r.stop()
 		}
 	})
+	r.traceIt = widget.NewButton("Trace this", func() { r.g.openTrace(r.key) })
 	r.prev.Disable()
 	r.next.Disable()
 	r.cancel.Hide()
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.cancel, r.prev, r.next), r.status)
+	r.traceIt.Hide()
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.traceIt, r.cancel, r.prev, r.next), r.status)
 	r.content = container.NewBorder(nil, bar, nil, nil, r.table)
 	return r
 }

@@ -42,6 +42,7 @@ type gui struct {
 	evidence *evidenceScreen
 	views    *viewsScreen
 	console  *consoleScreen
+	timeline *timelineScreen
 	tabs     *container.AppTabs
 
 	jobs sync.WaitGroup // background work in flight (tests wait on it)
@@ -59,18 +60,65 @@ func (g *gui) background(f func()) {
 	}()
 }
 
+// Start says where a case opens: on a screen (evidence, timeline, views,
+// sql) or on the timeline of one request.
+type Start struct {
+	Screen string
+	Trace  *app.TraceKey
+	// Ready, when set, is called on the UI goroutine once the start screen
+	// has its content (the trace drawn, or failed): --screenshot waits on it.
+	Ready func(error)
+}
+
+// Screens are the names Start.Screen takes.
+var Screens = []string{"evidence", "timeline", "views", "sql"}
+
 // Create fills w with the case c, or with a welcome screen that opens or
 // creates a case when c is nil.
 func Create(a fyne.App, w fyne.Window, c *app.Case) {
+	CreateAt(a, w, c, Start{})
+}
+
+// CreateAt is Create opening on a given screen or trace.
+func CreateAt(a fyne.App, w fyne.Window, c *app.Case, start Start) {
 	g := &gui{a: a, w: w, do: fyne.Do}
 	w.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	w.Resize(fyne.NewSize(1280, 800))
 	if c == nil {
 		w.SetTitle("l4case")
 		w.SetContent(g.welcome())
-	} else {
-		g.show(c)
+		if start.Ready != nil {
+			start.Ready(nil)
+		}
+		return
 	}
-	w.Resize(fyne.NewSize(1100, 700))
+	g.show(c)
+	g.startAt(start)
+}
+
+// startAt selects the start screen, tracing the start request if any.
+func (g *gui) startAt(start Start) {
+	screen := start.Screen
+	if start.Trace != nil && screen == "" {
+		screen = "timeline"
+	}
+	for i, name := range Screens {
+		if name == screen {
+			g.tabs.SelectIndex(i)
+		}
+	}
+	switch {
+	case start.Trace != nil:
+		g.timeline.onTraced = func(_ *app.Trace, err error) {
+			g.timeline.onTraced = nil
+			if start.Ready != nil {
+				start.Ready(err)
+			}
+		}
+		g.timeline.show(*start.Trace)
+	case start.Ready != nil:
+		start.Ready(nil)
+	}
 }
 
 // show switches the window to case c.
@@ -83,10 +131,19 @@ func (g *gui) show(c *app.Case) {
 	g.evidence = newEvidenceScreen(g)
 	g.views = newViewsScreen(g)
 	g.console = newConsoleScreen(g)
+	g.timeline = newTimelineScreen(g)
+	// In the order of Screens.
 	g.tabs = container.NewAppTabs(
 		container.NewTabItem("Evidence", g.evidence.content),
+		container.NewTabItem("Timeline", g.timeline.content),
 		container.NewTabItem("Views", g.views.content),
 		container.NewTabItem("SQL", g.console.content),
 	)
 	g.w.SetContent(g.tabs)
+}
+
+// openTrace shows the timeline of one request.
+func (g *gui) openTrace(key app.TraceKey) {
+	g.tabs.SelectIndex(1)
+	g.timeline.show(key)
 }

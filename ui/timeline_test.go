@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"dev.l4case/l4case/app"
+	"dev.l4case/l4case/gen"
+	"dev.l4case/l4case/ui/timeline"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden images in testdata/")
+
+// tracedCase is a small generated incident: a few requests, one of them
+// to a backend a NetworkPolicy drops, one HTTPS connection the security
+// group blocks (an ELB line with nothing captured behind it).
+func tracedCase(t *testing.T) (*app.Case, *gen.Truth) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	o := gen.Defaults()
+	o.Out, o.Requests, o.Duration = filepath.Join(dir, "bundle"), 40, 2*time.Minute
+	o.Scanners, o.SGBlock, o.NACLReturn, o.NotListening, o.NetPolDrops = 0, 1, 0, false, 1
+	tr, err := gen.Generate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := app.New(ctx, filepath.Join(dir, "case"), "timeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Import(ctx, []string{o.Out}, app.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, tr
+}
+
+func TestTimelineDrawsATrace(t *testing.T) {
+	c, tr := tracedCase(t)
+	defer c.Close()
+	var dropped gen.TruthRequest
+	for _, r := range tr.Requests {
+		if r.Fault == "networkpolicy_drop" {
+			dropped = r
+		}
+	}
+	a := test.NewApp()
+	defer a.Quit()
+	w := test.NewWindow(nil)
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	g := testGUI(a, w)
+	g.show(c)
+	settle(g)
+	g.tabs.SelectIndex(1)
+	s := g.timeline
+	s.input.SetText(dropped.RequestID)
+	s.traceInput()
+	settle(g)
+	if s.current == nil {
+		t.Fatalf("no trace: %s", s.summary.Text)
+	}
+	if !strings.Contains(s.summary.Text, "dropped: OpFlex") || !strings.Contains(s.summary.Text, "complete: 5 of 5 legs") {
+		t.Errorf("summary %q", s.summary.Text)
+	}
+	// A row per hop, in the trace's order, each tagged with its source;
+	// the OpFlex drop in the error colour.
+	rows := s.diagram.layout.Rows
+	if len(rows) != len(s.current.Hops) {
+		t.Fatalf("%d rows for %d hops", len(rows), len(s.current.Hops))
+	}
+	for i, r := range rows {
+		h := s.current.Hops[r.Hop]
+		if r.Hop != i || !strings.HasPrefix(r.Label, timeline.Tag(h.Source)) {
+			t.Errorf("row %d: hop %d, label %q for a %s hop", i, r.Hop, r.Label, h.Source)
+		}
+		if h.Source == "opflex" && r.Color != "bad" {
+			t.Errorf("the drop is drawn %s", r.Color)
+		}
+	}
+	// Lanes are labelled with the path's names, shortened to fit.
+	want := []string{"client", "ad80d53241f3f98c9b7d138ecbd0ad9f", dropped.Node, dropped.RouterPod, dropped.BackendPod}
+	for i, l := range s.diagram.layout.Lanes {
+		full := s.current.Lanes[i].Label
+		if full != want[i] || l.Label != timeline.Fit(full, len([]rune(l.Label))) {
+			t.Errorf("lane %d: %q drawn as %q, want %q", i, full, l.Label, want[i])
+		}
+	}
+	// A tap on the node's capture arrow shows its frames.
+	for i, r := range rows {
+		if h := s.current.Hops[r.Hop]; h.Step == "lb_node" && h.Source == "capture" {
+			s.diagram.Tapped(&fyne.PointEvent{Position: fyne.NewPos((r.X1+r.X2)/2, r.Y+2)})
+			if s.diagram.selected != i || !strings.Contains(s.details.Text, "PROXY v1 "+dropped.Client) || !strings.Contains(s.details.Text, "frame") {
+				t.Errorf("tapped the capture row: selected %d, details %q", s.diagram.selected, s.details.Text)
+			}
+		}
+	}
+	golden(t, "timeline_dropped.png", w.Canvas().Capture())
+}
+
+// A connection the load balancer could not open: the ELB line only, every
+// other hop dashed with its reason.
+func TestTimelineMarksMissingHops(t *testing.T) {
+	c, tr := tracedCase(t)
+	defer c.Close()
+	var client string
+	for _, f := range tr.Faults {
+		if f.Kind == "sg_block" {
+			client = f.Clients[0]
+		}
+	}
+	a := test.NewApp()
+	defer a.Quit()
+	w := test.NewWindow(nil)
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	g := testGUI(a, w)
+	g.show(c)
+	g.openTrace(app.TraceKey{Client: client})
+	settle(g)
+	if g.tabs.SelectedIndex() != 1 || g.timeline.current == nil {
+		t.Fatalf("tab %d, summary %q", g.tabs.SelectedIndex(), g.timeline.summary.Text)
+	}
+	var dashed, solid int
+	for _, r := range g.timeline.diagram.layout.Rows {
+		h := g.timeline.current.Hops[r.Hop]
+		if r.Dashed != (h.Status == "missing") || r.Dashed && !strings.Contains(r.Label, h.Reason) {
+			t.Errorf("row %q: dashed %v for status %s", r.Label, r.Dashed, h.Status)
+		}
+		if r.Dashed {
+			dashed++
+		} else {
+			solid++
+		}
+	}
+	if dashed < 3 || solid < 1 {
+		t.Errorf("%d dashed, %d solid rows", dashed, solid)
+	}
+	golden(t, "timeline_missing.png", w.Canvas().Capture())
+	// Something not in the case says so.
+	g.timeline.input.SetText("no-such-request")
+	g.timeline.traceInput()
+	settle(g)
+	if !strings.Contains(g.timeline.summary.Text, "nothing in the case matches it") || g.timeline.diagram.trace != nil {
+		t.Errorf("unknown request: %q", g.timeline.summary.Text)
+	}
+}
+
+// golden compares an image with testdata/NAME; go test -update rewrites it.
+func golden(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./ui -run %s -update writes it)", err, t.Name())
+	}
+	wimg, err := png.Decode(bytes.NewReader(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameImage(img, wimg) {
+		failed := filepath.Join(t.TempDir(), name)
+		os.WriteFile(failed, buf.Bytes(), 0o644)
+		t.Errorf("%s differs from the golden image; this run's is %s (go test ./ui -update rewrites it)", path, failed)
+	}
+}
+
+func sameImage(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			r1, g1, b1, a1 := a.At(x, y).RGBA()
+			r2, g2, b2, a2 := b.At(x, y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2 {
+				return false
+			}
+		}
+	}
+	return true
+}
