@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,21 +17,53 @@ import (
 )
 
 func (e *env) guiCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "gui [CASE_DIR|FILE.l4case]",
+	var requestID, client, screen, shot string
+	c := &cobra.Command{
+		Use:   "gui [CASE_DIR|FILE.l4case] [--trace REQUEST-ID | --client IP:PORT] [--screen NAME] [--screenshot FILE]",
 		Short: "Open the GUI, on a case folder or a .l4case file",
-		Args:  rangeArgs(0, 1),
+		Long: `gui opens the workbench. With a case it can open straight on a screen
+(--screen evidence|timeline|views|sql) or on the timeline of one request
+(--trace REQUEST-ID or --client IP:PORT). With --screenshot FILE it writes a
+PNG of the window once that screen has its content, and exits: what the
+README's screenshots and the real-window test use.`,
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target := ""
 			if len(args) == 1 {
 				target = args[0]
 			}
-			return e.runGUI(cmd.Context(), target)
+			var start ui.Start
+			if screen != "" && !slices.Contains(ui.Screens, screen) {
+				return usageError{fmt.Errorf("--screen %q: want one of %s", screen, strings.Join(ui.Screens, ", "))}
+			}
+			start.Screen = screen
+			switch {
+			case requestID != "" && client != "":
+				return usageError{fmt.Errorf("give --trace or --client, not both")}
+			case requestID != "":
+				start.Trace = &app.TraceKey{RequestID: requestID}
+			case client != "":
+				start.Trace = &app.TraceKey{Client: client}
+			}
+			if (start.Trace != nil || screen != "" || shot != "") && target == "" {
+				return usageError{fmt.Errorf("--trace, --client, --screen and --screenshot need a case")}
+			}
+			return e.runGUIAt(cmd.Context(), target, start, shot)
 		},
 	}
+	f := c.Flags()
+	f.StringVar(&requestID, "trace", "", "open on the timeline of the request with this request-id")
+	f.StringVar(&client, "client", "", "open on the timeline of the request of this client IP:PORT")
+	f.StringVar(&screen, "screen", "", "open on this screen: "+strings.Join(ui.Screens, ", "))
+	f.StringVar(&shot, "screenshot", "", "write a PNG of the window once the screen is drawn, then exit")
+	return c
 }
 
 func (e *env) runGUI(ctx context.Context, target string) error {
+	return e.runGUIAt(ctx, target, ui.Start{}, "")
+}
+
+func (e *env) runGUIAt(ctx context.Context, target string, start ui.Start, shot string) error {
 	if why := displayProblem(); why != "" {
 		return fmt.Errorf("cannot open the GUI: %s. Use the command line instead: 'l4case --help' (e.g. 'l4case demo --headless', 'l4case evidence CASE_DIR', 'l4case query CASE_DIR \"SQL\"')", why)
 	}
@@ -51,12 +84,20 @@ func (e *env) runGUI(ctx context.Context, target string) error {
 	}
 	a := ui.NewApp()
 	w := a.NewWindow("l4case")
-	ui.Create(a, w, c)
+	var shotErr error
+	if shot != "" {
+		start.Screenshot = shot
+		start.OnScreenshot = func(err error) { shotErr = err }
+	}
+	ui.CreateAt(a, w, c, start)
 	w.ShowAndRun()
 	if c != nil {
 		c.Close()
 	}
-	return nil
+	if shot != "" && shotErr == nil {
+		fmt.Fprintf(e.stderr, "wrote %s\n", shot)
+	}
+	return shotErr
 }
 
 // displayProblem says why a window cannot open here, or "" when it can.

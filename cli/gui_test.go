@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"image"
 	_ "image/png"
 	"os"
@@ -81,5 +82,81 @@ kill $pid; wait $pid 2>/dev/null; exit 0`
 	}
 	if log, _ := os.ReadFile(shot + ".log"); strings.Contains(string(log), "panic") {
 		t.Errorf("the GUI logged a panic:\n%s", log)
+	}
+}
+
+// gui --trace ID --screenshot F opens a real window on the timeline of one
+// request of a generated incident and writes the window's picture: the
+// window's size, and not blank.
+func TestGUITraceScreenshot(t *testing.T) {
+	for _, tool := range []string{"xvfb-run"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is missing: ./run test installs it (xvfb, xauth)", tool)
+			}
+			t.Skipf("%s not installed (./run test installs it)", tool)
+		}
+	}
+	bin := l4caseBinary(t)
+	dir := t.TempDir()
+	bundle, caseDir := filepath.Join(dir, "bundle"), filepath.Join(dir, "c")
+	for _, args := range [][]string{
+		{"gen", "--out", bundle, "--requests", "30", "--duration", "2m"},
+		{"new", caseDir}, {"import", caseDir, bundle, "-q"},
+	} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(bundle, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct {
+		Requests []struct {
+			RequestID string `json:"request_id"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal(b, &truth); err != nil || len(truth.Requests) == 0 {
+		t.Fatalf("truth: %v", err)
+	}
+	shot := filepath.Join(dir, "timeline.png")
+	cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 1280x800x24", bin, "gui", caseDir, "--trace", truth.Requests[3].RequestID, "--screenshot", shot)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "wrote "+shot) {
+		t.Fatalf("gui --screenshot: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
+		t.Errorf("screenshot %v, want the window's 1280x800", b)
+	}
+	colours := map[uint32]bool{}
+	bd := img.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y += 3 {
+		for x := bd.Min.X; x < bd.Max.X; x += 3 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[r>>8<<16|g>>8<<8|bl>>8] = true
+		}
+	}
+	if len(colours) < 50 {
+		t.Errorf("screenshot has %d colours: blank", len(colours))
+	}
+	for _, args := range [][]string{
+		{"gui", caseDir, "--screen", "nowhere"},
+		{"gui", "--trace", "x"},
+		{"gui", caseDir, "--trace", "x", "--client", "1.2.3.4:5"},
+	} {
+		if _, _, code := run(t, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
 	}
 }

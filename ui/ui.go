@@ -8,11 +8,17 @@ import (
 	_ "dev.l4case/l4case/internal/earlyenv" // before Fyne initialises: see its doc
 
 	"fmt"
+	"image/color"
+	"image/png"
+	"os"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/software"
 
 	"dev.l4case/l4case/app"
 	"dev.l4case/l4case/assets"
@@ -66,8 +72,12 @@ type Start struct {
 	Screen string
 	Trace  *app.TraceKey
 	// Ready, when set, is called on the UI goroutine once the start screen
-	// has its content (the trace drawn, or failed): --screenshot waits on it.
+	// has its content (the trace drawn, or failed).
 	Ready func(error)
+	// Screenshot, when set, is a PNG file to write once the start screen
+	// is drawn; then the app quits, after telling OnScreenshot how it went.
+	Screenshot   string
+	OnScreenshot func(error)
 }
 
 // Screens are the names Start.Screen takes.
@@ -82,6 +92,29 @@ func Create(a fyne.App, w fyne.Window, c *app.Case) {
 // CreateAt is Create opening on a given screen or trace.
 func CreateAt(a fyne.App, w fyne.Window, c *app.Case, start Start) {
 	g := &gui{a: a, w: w, do: fyne.Do}
+	if start.Screenshot != "" {
+		ready := start.Ready
+		start.Ready = func(traceErr error) {
+			if ready != nil {
+				ready(traceErr)
+			}
+			// Give the window a moment to draw the content whole, then
+			// capture what it shows.
+			go func() {
+				time.Sleep(time.Second)
+				fyne.Do(func() {
+					err := Screenshot(w, start.Screenshot)
+					if err == nil && traceErr != nil {
+						err = fmt.Errorf("screenshot taken, but the trace failed: %w", traceErr)
+					}
+					if start.OnScreenshot != nil {
+						start.OnScreenshot(err)
+					}
+					a.Quit()
+				})
+			}()
+		}
+	}
 	w.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w.Resize(fyne.NewSize(1280, 800))
 	if c == nil {
@@ -140,6 +173,31 @@ func (g *gui) show(c *app.Case) {
 		container.NewTabItem("SQL", g.console.content),
 	)
 	g.w.SetContent(g.tabs)
+}
+
+// Screenshot writes what the window shows to a PNG file, and leaves the
+// window empty: it is for a window about to close. The window's widgets
+// are drawn again by Fyne's software painter, at the window's size, since
+// reading back the OpenGL frame gives a blank image under Xvfb (Mesa's
+// front buffer after a swap).
+func Screenshot(w fyne.Window, path string) error {
+	size := w.Canvas().Size()
+	content := w.Content()
+	w.SetContent(canvas.NewRectangle(color.Transparent))
+	sc := software.NewCanvas()
+	sc.SetPadded(false)
+	sc.SetContent(content)
+	sc.Resize(size)
+	content.Refresh()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, sc.Capture()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // openTrace shows the timeline of one request.
