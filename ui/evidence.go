@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -97,7 +99,7 @@ func (s *evidenceScreen) refresh() {
 	var rows, rejected int64
 	for _, e := range ev {
 		s.rows = append(s.rows, []string{
-			fmt.Sprint(e.ID), e.Kind, e.Name, app.SizeText(e.Size), fmt.Sprint(e.Rows), fmt.Sprint(e.Rejected),
+			fmt.Sprint(e.ID), e.Kind, shortPath(e.Name), app.SizeText(e.Size), fmt.Sprint(e.Rows), fmt.Sprint(e.Rejected),
 			e.Format, e.Node, e.SHA256,
 		})
 		rows += e.Rows
@@ -105,6 +107,18 @@ func (s *evidenceScreen) refresh() {
 	}
 	s.table.Refresh()
 	s.status.SetText(fmt.Sprintf("%d evidence files, %d rows, %d rejected records", len(ev), rows, rejected))
+}
+
+// shortPath keeps a file's last three path elements, which name it
+// (pcap/NODE/file, or the AWS key's date and object); a cell cut from the
+// right would show only the part every file shares. The whole path is in
+// the manifest and in l4case evidence.
+func shortPath(p string) string {
+	parts := strings.Split(filepath.ToSlash(p), "/")
+	if len(parts) <= 3 {
+		return p
+	}
+	return "…/" + strings.Join(parts[len(parts)-3:], "/")
 }
 
 // importPaths imports off the UI goroutine, showing progress, cancellable.

@@ -43,7 +43,7 @@ func TestEvidenceScreenListsTheCase(t *testing.T) {
 	if len(s.rows) != 1 {
 		t.Fatalf("%d rows", len(s.rows))
 	}
-	want := []string{"1", "flowlog", "../testdata/flowlogs/aws-docs-v2-broken.log", "1015 B", "7", "1"}
+	want := []string{"1", "flowlog", "…/testdata/flowlogs/aws-docs-v2-broken.log", "1015 B", "7", "1"}
 	for i, v := range want {
 		if s.rows[0][i] != v {
 			t.Errorf("cell %d = %q, want %q", i, s.rows[0][i], v)
