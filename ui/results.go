@@ -75,7 +75,8 @@ func newResults(g *gui) *results {
 			r.content.Refresh()
 		}
 	}
-	r.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
+	// Wide enough for the row numbers of a page deep into a result.
+	r.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("0000000") }
 	r.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
 		switch {

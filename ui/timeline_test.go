@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"dev.l4case/l4case/app"
 	"dev.l4case/l4case/gen"
@@ -63,7 +64,7 @@ func TestTimelineDrawsATrace(t *testing.T) {
 	g := testGUI(a, w)
 	g.show(c)
 	settle(g)
-	g.tabs.SelectIndex(1)
+	g.selectScreen("timeline")
 	s := g.timeline
 	s.input.SetText(dropped.RequestID)
 	s.traceInput()
@@ -129,7 +130,7 @@ func TestTimelineMarksMissingHops(t *testing.T) {
 	g.show(c)
 	g.openTrace(app.TraceKey{Client: client})
 	settle(g)
-	if g.tabs.SelectedIndex() != 1 || g.timeline.current == nil {
+	if Screens[g.tabs.SelectedIndex()] != "timeline" || g.timeline.current == nil {
 		t.Fatalf("tab %d, summary %q", g.tabs.SelectedIndex(), g.timeline.summary.Text)
 	}
 	var dashed, solid int
@@ -203,4 +204,63 @@ func sameImage(a, b image.Image) bool {
 		}
 	}
 	return true
+}
+
+// A case with flow logs opens on its diagnosis: one line per verdict with
+// its count, and a verdict's connections, each traceable.
+func TestDiagnosisScreen(t *testing.T) {
+	c, tr := tracedCase(t)
+	defer c.Close()
+	a := test.NewApp()
+	defer a.Quit()
+	w := test.NewWindow(nil)
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	g := testGUI(a, w)
+	g.show(c)
+	g.startAt(Start{})
+	settle(g)
+	if Screens[g.tabs.SelectedIndex()] != "diagnosis" {
+		t.Fatalf("opened on %s", Screens[g.tabs.SelectedIndex()])
+	}
+	s := g.diagnosis
+	got := map[string]int64{}
+	for _, v := range s.verdicts {
+		got[v.Verdict] = v.Count
+	}
+	// One HTTPS connection the security group blocked: one verdict, though
+	// both the ELB's ENI and the node's logged it.
+	want := map[string]int64{}
+	for _, f := range tr.Faults {
+		if f.Kind == "sg_block" {
+			want["sg_inbound"] += int64(len(f.Flows))
+		}
+	}
+	if got["sg_inbound"] != want["sg_inbound"] || want["sg_inbound"] == 0 || got["blocked_at_peer"] != 0 {
+		t.Errorf("verdicts %v, want sg_inbound %d and no blocked_at_peer", got, want["sg_inbound"])
+	}
+	if !strings.Contains(s.head.Text, "one verdict each") || !strings.Contains(s.head.Text, "taken after the incident") {
+		t.Errorf("head %q", s.head.Text)
+	}
+	for i, v := range s.verdicts {
+		if v.Verdict == "sg_inbound" {
+			s.list.Select(i)
+		}
+	}
+	settle(g)
+	r := s.results
+	if r.page == nil || len(r.cells) != int(want["sg_inbound"]) {
+		t.Fatalf("%v rows for sg_inbound", len(r.cells))
+	}
+	col := map[string]int{}
+	for i, c := range r.page.Columns {
+		col[c] = i
+	}
+	if row := r.cells[0]; row[col["verdict"]] != "sg_inbound" || !strings.Contains(row[col["culprit"]], "has no inbound rule for tcp/30443") || row[col["enis"]] != "2" {
+		t.Errorf("row %q", row)
+	}
+	r.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	if !r.traceIt.Visible() || r.key.Client == "" {
+		t.Errorf("Trace this: visible %v, key %s", r.traceIt.Visible(), r.key)
+	}
 }

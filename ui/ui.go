@@ -45,11 +45,12 @@ type gui struct {
 	w fyne.Window
 	c *app.Case
 
-	evidence *evidenceScreen
-	views    *viewsScreen
-	console  *consoleScreen
-	timeline *timelineScreen
-	tabs     *container.AppTabs
+	evidence  *evidenceScreen
+	views     *viewsScreen
+	console   *consoleScreen
+	timeline  *timelineScreen
+	diagnosis *diagnosisScreen
+	tabs      *container.AppTabs
 
 	jobs sync.WaitGroup // background work in flight (tests wait on it)
 	// do runs f on the UI goroutine: fyne.Do, or a test's own loop (Fyne's
@@ -80,8 +81,8 @@ type Start struct {
 	OnScreenshot func(error)
 }
 
-// Screens are the names Start.Screen takes.
-var Screens = []string{"evidence", "timeline", "views", "sql"}
+// Screens are the names Start.Screen takes, in the order of the tabs.
+var Screens = []string{"evidence", "diagnosis", "timeline", "views", "sql"}
 
 // Create fills w with the case c, or with a welcome screen that opens or
 // creates a case when c is nil.
@@ -132,14 +133,15 @@ func CreateAt(a fyne.App, w fyne.Window, c *app.Case, start Start) {
 // startAt selects the start screen, tracing the start request if any.
 func (g *gui) startAt(start Start) {
 	screen := start.Screen
-	if start.Trace != nil && screen == "" {
+	switch {
+	case screen != "":
+	case start.Trace != nil:
 		screen = "timeline"
+	case g.hasFlowLogs():
+		// A case with flow logs opens on what they say.
+		screen = "diagnosis"
 	}
-	for i, name := range Screens {
-		if name == screen {
-			g.tabs.SelectIndex(i)
-		}
-	}
+	g.selectScreen(screen)
 	switch {
 	case start.Trace != nil:
 		g.timeline.onTraced = func(_ *app.Trace, err error) {
@@ -165,9 +167,11 @@ func (g *gui) show(c *app.Case) {
 	g.views = newViewsScreen(g)
 	g.console = newConsoleScreen(g)
 	g.timeline = newTimelineScreen(g)
+	g.diagnosis = newDiagnosisScreen(g)
 	// In the order of Screens.
 	g.tabs = container.NewAppTabs(
 		container.NewTabItem("Evidence", g.evidence.content),
+		container.NewTabItem("Diagnosis", g.diagnosis.content),
 		container.NewTabItem("Timeline", g.timeline.content),
 		container.NewTabItem("Views", g.views.content),
 		container.NewTabItem("SQL", g.console.content),
@@ -202,6 +206,24 @@ func Screenshot(w fyne.Window, path string) error {
 
 // openTrace shows the timeline of one request.
 func (g *gui) openTrace(key app.TraceKey) {
-	g.tabs.SelectIndex(1)
+	g.selectScreen("timeline")
 	g.timeline.show(key)
+}
+
+// selectScreen shows the tab of a screen of Screens.
+func (g *gui) selectScreen(name string) {
+	for i, n := range Screens {
+		if n == name {
+			g.tabs.SelectIndex(i)
+		}
+	}
+}
+
+func (g *gui) hasFlowLogs() bool {
+	for _, e := range g.c.Evidence() {
+		if e.Kind == "flowlog" {
+			return true
+		}
+	}
+	return false
 }

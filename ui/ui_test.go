@@ -148,7 +148,7 @@ func TestViewsScreenRunsAView(t *testing.T) {
 	// Open in the console carries the view's SQL with its parameters.
 	s.params["port"].SetText("3389")
 	test.Tap(s.toSQL)
-	if g.tabs.SelectedIndex() != 3 || !strings.Contains(g.console.editor.Text, "3389") {
+	if Screens[g.tabs.SelectedIndex()] != "sql" || !strings.Contains(g.console.editor.Text, "3389") {
 		t.Errorf("console tab %d, SQL %q", g.tabs.SelectedIndex(), g.console.editor.Text)
 	}
 }

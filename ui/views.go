@@ -54,7 +54,7 @@ func newViewsScreen(g *gui) *viewsScreen {
 	s.toSQL = widget.NewButton("Open in SQL console", func() {
 		if sqlText, ok := s.sql(); ok {
 			g.console.setSQL(sqlText)
-			g.tabs.SelectIndex(3)
+			g.selectScreen("sql")
 		}
 	})
 	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {

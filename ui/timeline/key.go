@@ -47,7 +47,13 @@ func KeyOfRow(columns, values []string) (app.TraceKey, bool) {
 			return app.TraceKey{Client: ap.String()}, true
 		}
 	}
-	if ip, port := col["client_ip"], col["client_port"]; ip != "" && port != "" {
+	// client_ip and client_port (elb_errors), or client and client_port
+	// (the diagnosis).
+	ip := col["client_ip"]
+	if ip == "" {
+		ip = col["client"]
+	}
+	if port := col["client_port"]; ip != "" && port != "" {
 		if a, err := netip.ParseAddr(ip); err == nil {
 			if p, err := strconv.ParseUint(port, 10, 16); err == nil {
 				return app.TraceKey{Client: netip.AddrPortFrom(a, uint16(p)).String()}, true

@@ -35,6 +35,8 @@ func TestKeyOfRow(t *testing.T) {
 		{[]string{"request_id", "client", "elb_line"}, []string{"", "203.0.113.158:53715", "11:42"}, "client 203.0.113.158:53715"},
 		// elb_errors: client_ip and client_port
 		{[]string{"time", "client_ip", "client_port"}, []string{"t", "10.0.0.1", "2817"}, "client 10.0.0.1:2817"},
+		// the diagnosis: client and client_port
+		{[]string{"verdict", "client", "client_port", "server"}, []string{"nacl_outbound", "198.51.100.44", "49218", "10.0.14.231"}, "client 198.51.100.44:49218"},
 		// a row with an ELB line only
 		{[]string{"elb_line"}, []string{"8:4"}, "ELB log line 8:4"},
 		// http_requests, conversations: evidence_id and stream
