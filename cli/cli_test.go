@@ -294,3 +294,75 @@ func TestTrace(t *testing.T) {
 		t.Errorf("unknown request-id: %d %s", code, stderr)
 	}
 }
+
+// Findings: added from a trace and by hand, listed, exported as Markdown
+// and CSV, removed, and carried inside a .l4case to another engineer.
+func TestFindings(t *testing.T) {
+	dir := t.TempDir()
+	bundle, cs := filepath.Join(dir, "bundle"), filepath.Join(dir, "case")
+	if _, stderr, code := run(t, "gen", "--out", bundle, "--requests", "20", "--duration", "1m", "--scanners", "0", "--sg-block", "0", "--nacl-return", "0"); code != 0 {
+		t.Fatalf("gen: %s", stderr)
+	}
+	run(t, "new", cs, "--name", "incident 7")
+	if _, stderr, code := run(t, "import", cs, bundle, "-q"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	var truth struct {
+		Requests []struct {
+			RequestID string `json:"request_id"`
+			URI       string `json:"uri"`
+			Status    int    `json:"status"`
+		} `json:"requests"`
+	}
+	b, _ := os.ReadFile(filepath.Join(bundle, "truth.json"))
+	if err := json.Unmarshal(b, &truth); err != nil {
+		t.Fatal(err)
+	}
+	r := truth.Requests[2]
+	if _, stderr, code := run(t, "findings", cs, "add", "--trace", r.RequestID, "--note", "the slow one"); code != 0 || !strings.Contains(stderr, "added finding #1: GET "+r.URI) {
+		t.Fatalf("add --trace: %d %s", code, stderr)
+	}
+	if _, stderr, code := run(t, "findings", cs, "add", "--title", "health checks unanswered", "--note", "no router pod on that node"); code != 0 || !strings.Contains(stderr, "#2") {
+		t.Fatalf("add: %d %s", code, stderr)
+	}
+	stdout, _, code := run(t, "findings", cs, "-o", "csv")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 3 || lines[0] != "finding_id,created,author,kind,ref,title,note" ||
+		!strings.Contains(lines[1], ",trace,request-id "+r.RequestID+",GET "+r.URI) || !strings.HasSuffix(lines[2], ",note,,health checks unanswered,no router pod on that node") {
+		t.Errorf("list:\n%s", stdout)
+	}
+	stdout, _, _ = run(t, "findings", cs, "export", "--format", "md")
+	for _, want := range []string{"# Findings: incident 7", "## 1. GET " + r.URI, "`request-id " + r.RequestID + "`", "the slow one", "lb_node capture ok: stream", "## 2. health checks unanswered"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, stdout)
+		}
+	}
+	// The findings travel inside the .l4case.
+	pack, opened := filepath.Join(dir, "c.l4case"), filepath.Join(dir, "opened")
+	if _, stderr, code := run(t, "pack", cs, "--out", pack); code != 0 {
+		t.Fatalf("pack: %s", stderr)
+	}
+	if _, stderr, code := run(t, "open", pack, "--out", opened); code != 0 {
+		t.Fatalf("open: %s", stderr)
+	}
+	if _, stderr, code := run(t, "findings", opened, "rm", "1"); code != 0 || stderr != "removed finding #1\n" {
+		t.Errorf("rm in the opened copy: %d %q", code, stderr)
+	}
+	stdout, _, _ = run(t, "findings", opened, "export", "--format", "csv")
+	if got := strings.Split(strings.TrimSpace(stdout), "\n"); len(got) != 2 || !strings.HasPrefix(got[1], "2,") {
+		t.Errorf("the opened copy after rm:\n%s", stdout)
+	}
+	for _, args := range [][]string{
+		{"findings", cs, "add"},
+		{"findings", cs, "frobnicate"},
+		{"findings", cs, "rm", "x"},
+		{"findings", cs, "export", "--format", "pdf"},
+	} {
+		if _, _, code := run(t, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+	if _, stderr, code := run(t, "findings", cs, "rm", "9"); code != 1 || !strings.Contains(stderr, "no finding #9") {
+		t.Errorf("rm 9: %d %s", code, stderr)
+	}
+}

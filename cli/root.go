@@ -78,7 +78,7 @@ With no command it opens the GUI.`,
 	root.AddCommand(
 		e.newCmd(), e.importCmd(), e.evidenceCmd(), e.errorsCmd(), e.queryCmd(),
 		e.packCmd(), e.openCmd(), e.verifyCmd(), e.guiCmd(), e.versionCmd(),
-		e.genCmd(), e.demoCmd(), e.viewsCmd(), e.viewCmd(), e.exportCmd(), e.diagnoseCmd(), e.traceCmd(),
+		e.genCmd(), e.demoCmd(), e.viewsCmd(), e.viewCmd(), e.exportCmd(), e.diagnoseCmd(), e.traceCmd(), e.findingsCmd(),
 	)
 	return root
 }

@@ -15,7 +15,7 @@ import (
 var schemaSQL string
 
 // CurrentVersion is the schema version this build writes.
-const CurrentVersion = 2
+const CurrentVersion = 3
 
 // A migration brings a case from version-1 to version. A new case gets
 // schema.sql whole, at the newest version; the steps bring older cases
@@ -29,6 +29,7 @@ var (
 	fresh      = schemaSQL + "\n" + strings.Join(commentStatements(schemaSQL), ";\n") + ";"
 	migrations = []migration{
 		{2, version2()},
+		{3, version3()},
 	}
 )
 
@@ -147,6 +148,12 @@ func version2() string {
 	}
 	b.WriteString(`COMMENT ON COLUMN http_messages.headers IS ` + quoteSQL(columnComment("http_messages", "headers")) + ";\n")
 	return b.String()
+}
+
+// version3 is migration 3: the findings table.
+func version3() string {
+	ddl := schemaBlock("-- table: ", "CREATE TABLE findings (", ");")
+	return ddl + "\n" + strings.Join(commentStatements(ddl), ";\n") + ";\n"
 }
 
 // schemaBlock is the statement of schema.sql that starts with the line

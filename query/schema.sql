@@ -581,6 +581,18 @@ CREATE TABLE flow_log_sources (
     evidence_ids   INTEGER[]    -- the evidence files holding those records
 );
 
+-- table: findings: rows, connections and traces an engineer bookmarked with a note; they travel inside a .l4case.
+CREATE TABLE findings (
+    finding_id INTEGER PRIMARY KEY, -- finding number, 1-based, in the order they were made
+    created    TIMESTAMPTZ,         -- when it was made
+    author     VARCHAR,             -- who made it (the user name of the machine it was made on)
+    kind       VARCHAR,             -- what it points at: trace, row, note
+    ref        VARCHAR,             -- how to find it again, e.g. "request-id abc" (l4case trace) or "view rejects"
+    title      VARCHAR,             -- one line
+    note       VARCHAR,             -- the engineer's words
+    data       VARCHAR              -- what was seen: the row as JSON (column: value), or the trace's outcome
+);
+
 -- table: flow log records paired into conversations: both directions of a 5-tuple on one ENI, derived after each import.
 CREATE TABLE flow_conversations (
     conv_id        BIGINT,      -- the smallest of its record references (see records): unique, and stable when the table is derived again

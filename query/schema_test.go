@@ -125,6 +125,8 @@ func TestMigrateSplitsELBLogs(t *testing.T) {
 		`SELECT string_agg(concat_ws('|', conv_id, headers, http_header(headers, 'X-Request-ID'), http_headers(headers)), ';' ORDER BY conv_id) FROM http_messages`: "1|host: x\r\nx-request-id: r1|r1|{host=x, x-request-id=r1};2",
 		`SELECT comment FROM duckdb_columns() WHERE table_name = 'http_messages' AND column_name = 'headers'`:                                                       columnComment("http_messages", "headers"),
 		`SELECT comment FROM duckdb_tables() WHERE table_name = 'alb_logs'`:                                                                                         "Application Load Balancer access log entries, one row per line; read through the elb_logs view.",
+		`SELECT comment FROM duckdb_tables() WHERE table_name = 'findings'`:                                                                                         "findings: rows, connections and traces an engineer bookmarked with a note; they travel inside a .l4case.",
+		`SELECT comment FROM duckdb_columns() WHERE table_name = 'findings' AND column_name = 'ref'`:                                                                columnComment("findings", "ref"),
 	} {
 		var got string
 		if err := db.QueryRow(q).Scan(&got); err != nil {
