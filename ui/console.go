@@ -53,7 +53,7 @@ func (e *sqlEntry) TypedShortcut(s fyne.Shortcut) {
 
 func newConsoleScreen(g *gui) *consoleScreen {
 	s := &consoleScreen{g: g}
-	s.results = newResults(g)
+	s.results = newResults(g, "SQL console")
 	s.editor = newSQLEntry(s.run)
 	// Put the cursor where DuckDB says the error is.
 	s.results.onLoaded = func(err error) {

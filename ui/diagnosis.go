@@ -57,7 +57,7 @@ func newDiagnosisScreen(g *gui) *diagnosisScreen {
 			l.SetText(verdictText[v.Verdict] + " — e.g. " + v.Example)
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { s.pick(s.verdicts[i].Verdict) }
-	s.results = newResults(g)
+	s.results = newResults(g, "diagnosis")
 	split := container.NewHSplit(s.list, s.results.content)
 	split.Offset = 0.3
 	s.content = container.NewBorder(s.head, nil, nil, nil, split)
@@ -102,6 +102,7 @@ func (s *diagnosisScreen) load() {
 // pick lists the connections of one verdict.
 func (s *diagnosisScreen) pick(verdict string) {
 	c := s.g.c
+	s.results.source = "diagnosis, verdict " + verdict
 	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
 		return c.RunView(ctx, "nacl_sg_diagnosis", map[string]string{"verdict": verdict}, offset, limit)
 	})

@@ -37,6 +37,9 @@ type results struct {
 	cancel  *widget.Button
 	traceIt *widget.Button // traces the selected row, when it names a request
 	key     app.TraceKey
+	markRow *widget.Button // bookmarks the selected row as a finding
+	row     int            // the selected row, -1 for none
+	source  string         // what the rows are, for a finding: "view rejects", "SQL console"
 	stop    context.CancelFunc
 	gen     int // which load is current; an older one's page is dropped
 	content fyne.CanvasObject
@@ -45,8 +48,8 @@ type results struct {
 	onLoaded func(err error)
 }
 
-func newResults(g *gui) *results {
-	r := &results{g: g}
+func newResults(g *gui, source string) *results {
+	r := &results{g: g, source: source}
 	r.table = widget.NewTableWithHeaders(
 		func() (int, int) {
 			if r.page == nil {
@@ -66,6 +69,8 @@ func newResults(g *gui) *results {
 	r.table.OnSelected = func(id widget.TableCellID) {
 		if r.page != nil && id.Row >= 0 && id.Row < len(r.cells) && id.Col >= 0 {
 			r.status.SetText(r.page.Columns[id.Col] + ": " + r.cells[id.Row][id.Col])
+			r.row = id.Row
+			r.markRow.Show()
 			if key, ok := timeline.KeyOfRow(r.page.Columns, r.cells[id.Row]); ok {
 				r.key = key
 				r.traceIt.Show()
@@ -99,11 +104,18 @@ func newResults(g *gui) *results {
 		}
 	})
 	r.traceIt = widget.NewButton("Trace this", func() { r.g.openTrace(r.key) })
+	r.markRow = widget.NewButton("Bookmark…", func() {
+		if r.page != nil && r.row >= 0 && r.row < len(r.cells) {
+			r.g.bookmark(app.RowFinding(r.source, r.page.Columns, r.cells[r.row], "", ""))
+		}
+	})
 	r.prev.Disable()
 	r.next.Disable()
 	r.cancel.Hide()
 	r.traceIt.Hide()
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.traceIt, r.cancel, r.prev, r.next), r.status)
+	r.markRow.Hide()
+	r.row = -1
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.traceIt, r.markRow, r.cancel, r.prev, r.next), r.status)
 	r.content = container.NewBorder(nil, bar, nil, nil, r.table)
 	return r
 }

@@ -25,6 +25,8 @@ type timelineScreen struct {
 	diagram  *traceDiagram
 	details  *widget.Label
 	current  *app.Trace
+	key      app.TraceKey // what current traced
+	mark     *widget.Button
 	gen      int // which trace is current; an older one's result is dropped
 	content  fyne.CanvasObject
 	onTraced func(*app.Trace, error) // tests and --screenshot wait on it
@@ -45,7 +47,13 @@ func newTimelineScreen(g *gui) *timelineScreen {
 	s.details = widget.NewLabel("Tap an arrow to see its evidence.")
 	s.details.Wrapping = fyne.TextWrapWord
 	s.details.TextStyle.Monospace = true
-	bar := container.NewBorder(nil, nil, widget.NewLabel("Trace"), container.NewHBox(s.trace, zoomOut, zoomIn), s.input)
+	s.mark = widget.NewButton("Bookmark…", func() {
+		if s.current != nil {
+			g.bookmark(app.TraceFinding(s.key, s.current, "", ""))
+		}
+	})
+	s.mark.Disable()
+	bar := container.NewBorder(nil, nil, widget.NewLabel("Trace"), container.NewHBox(s.trace, zoomOut, zoomIn, s.mark), s.input)
 	split := container.NewVSplit(container.NewScroll(s.diagram), container.NewVScroll(s.details))
 	split.Offset = 0.72
 	s.content = container.NewBorder(container.NewVBox(bar, s.summary), nil, nil, nil, split)
@@ -82,8 +90,9 @@ func (s *timelineScreen) show(key app.TraceKey) {
 }
 
 func (s *timelineScreen) display(key app.TraceKey, t *app.Trace, err error) {
-	s.current = t
+	s.current, s.key = t, key
 	if err != nil {
+		s.mark.Disable()
 		s.diagram.SetTrace(nil)
 		msg := err.Error()
 		if errors.Is(err, app.ErrNotTraced) {
@@ -104,6 +113,7 @@ func (s *timelineScreen) display(key app.TraceKey, t *app.Trace, err error) {
 	}
 	s.summary.SetText(fmt.Sprintf("%s   %s\n%s: %s   (%s: %d of %d legs)", key, head, t.Outcome, t.Why, done, t.Found, t.Expected))
 	s.diagram.SetTrace(t)
+	s.mark.Enable()
 	s.details.SetText("Tap an arrow to see its evidence.")
 	s.input.SetText(inputText(key))
 }

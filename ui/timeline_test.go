@@ -264,3 +264,47 @@ func TestDiagnosisScreen(t *testing.T) {
 		t.Errorf("Trace this: visible %v, key %s", r.traceIt.Visible(), r.key)
 	}
 }
+
+// A trace bookmarked with a note lists on the Findings screen, shows its
+// note and what it showed, traces again from there, and can be removed.
+func TestFindingsScreen(t *testing.T) {
+	c, tr := tracedCase(t)
+	defer c.Close()
+	a := test.NewApp()
+	defer a.Quit()
+	w := test.NewWindow(nil)
+	defer w.Close()
+	w.Resize(fyne.NewSize(1280, 800))
+	g := testGUI(a, w)
+	g.show(c)
+	settle(g)
+	r := tr.Requests[5]
+	g.openTrace(app.TraceKey{RequestID: r.RequestID})
+	settle(g)
+	if g.timeline.mark.Disabled() {
+		t.Fatal("Bookmark… is disabled after a trace")
+	}
+	f := app.TraceFinding(g.timeline.key, g.timeline.current, "", "")
+	f.Note = "the router answered in time"
+	g.findings.add(f)
+	settle(g)
+	s := g.findings
+	if len(s.items) != 1 || s.items[0].Kind != "trace" || s.items[0].Ref != "request-id "+r.RequestID || !strings.HasPrefix(s.items[0].Title, "GET "+r.URI) {
+		t.Fatalf("findings %+v; status %q; overlays %d", s.items, s.status.Text, len(w.Canvas().Overlays().List()))
+	}
+	s.list.Select(0)
+	if !strings.Contains(s.detail.Text, "the router answered in time") || !strings.Contains(s.detail.Text, "lb_node capture") || !s.retrace.Visible() {
+		t.Errorf("detail %q, retrace visible %v", s.detail.Text, s.retrace.Visible())
+	}
+	g.timeline.input.SetText("")
+	test.Tap(s.retrace)
+	settle(g)
+	if Screens[g.tabs.SelectedIndex()] != "timeline" || g.timeline.key.RequestID != r.RequestID {
+		t.Errorf("Trace it again: on %s, key %s", Screens[g.tabs.SelectedIndex()], g.timeline.key)
+	}
+	s.removeFinding(s.items[0].ID)
+	settle(g)
+	if len(s.items) != 0 || s.status.Text != "0 findings" {
+		t.Errorf("after remove: %d, %q", len(s.items), s.status.Text)
+	}
+}

@@ -50,6 +50,7 @@ type gui struct {
 	console   *consoleScreen
 	timeline  *timelineScreen
 	diagnosis *diagnosisScreen
+	findings  *findingsScreen
 	tabs      *container.AppTabs
 
 	jobs sync.WaitGroup // background work in flight (tests wait on it)
@@ -82,7 +83,7 @@ type Start struct {
 }
 
 // Screens are the names Start.Screen takes, in the order of the tabs.
-var Screens = []string{"evidence", "diagnosis", "timeline", "views", "sql"}
+var Screens = []string{"evidence", "diagnosis", "timeline", "views", "sql", "findings"}
 
 // Create fills w with the case c, or with a welcome screen that opens or
 // creates a case when c is nil.
@@ -168,6 +169,7 @@ func (g *gui) show(c *app.Case) {
 	g.console = newConsoleScreen(g)
 	g.timeline = newTimelineScreen(g)
 	g.diagnosis = newDiagnosisScreen(g)
+	g.findings = newFindingsScreen(g)
 	// In the order of Screens.
 	g.tabs = container.NewAppTabs(
 		container.NewTabItem("Evidence", g.evidence.content),
@@ -175,6 +177,7 @@ func (g *gui) show(c *app.Case) {
 		container.NewTabItem("Timeline", g.timeline.content),
 		container.NewTabItem("Views", g.views.content),
 		container.NewTabItem("SQL", g.console.content),
+		container.NewTabItem("Findings", g.findings.content),
 	)
 	g.w.SetContent(g.tabs)
 }

@@ -95,7 +95,13 @@ var uiQueue = map[*gui]chan func(){}
 // settle, as Fyne's event loop would: widgets are touched by one goroutine.
 func testGUI(a fyne.App, w fyne.Window) *gui {
 	q := make(chan func())
-	g := &gui{a: a, w: w, do: func(f func()) { q <- f }}
+	// The sender waits until f has run, so that work f starts is counted
+	// in g.jobs before the work that sent f is done (settle relies on it).
+	g := &gui{a: a, w: w, do: func(f func()) {
+		ran := make(chan struct{})
+		q <- func() { f(); close(ran) }
+		<-ran
+	}}
 	uiQueue[g] = q
 	return g
 }

@@ -44,7 +44,7 @@ func newViewsScreen(g *gui) *viewsScreen {
 	s.desc = widget.NewLabel("")
 	s.desc.Wrapping = fyne.TextWrapWord
 	s.form = widget.NewForm()
-	s.results = newResults(g)
+	s.results = newResults(g, "view")
 	s.run = widget.NewButton("Run", s.runView)
 	s.export = widget.NewButton("Export…", func() {
 		if sqlText, ok := s.sql(); ok {
@@ -123,6 +123,7 @@ func (s *viewsScreen) runView() {
 	}
 	name, args := s.current.Name, s.args()
 	c := s.g.c
+	s.results.source = "view " + name
 	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
 		return c.RunView(ctx, name, args, offset, limit)
 	})

@@ -73,3 +73,23 @@ func KeyOfRow(columns, values []string) (app.TraceKey, bool) {
 	}
 	return app.TraceKey{}, false
 }
+
+// KeyOfRef reads back a trace key as TraceKey.String spells it (the ref a
+// finding keeps), or says it is not one.
+func KeyOfRef(ref string) (app.TraceKey, bool) {
+	for _, p := range []struct {
+		prefix string
+		set    func(string) (app.TraceKey, bool)
+	}{
+		{"request-id ", func(s string) (app.TraceKey, bool) { return app.TraceKey{RequestID: s}, s != "" }},
+		{"client ", func(s string) (app.TraceKey, bool) { return app.TraceKey{Client: s}, s != "" }},
+		{"ELB log line ", func(s string) (app.TraceKey, bool) { r, err := app.ParseRef(s); return app.TraceKey{ELBLine: r}, err == nil }},
+		{"capture stream ", func(s string) (app.TraceKey, bool) { r, err := app.ParseRef(s); return app.TraceKey{Conversation: r}, err == nil }},
+		{"flow-log record ", func(s string) (app.TraceKey, bool) { r, err := app.ParseRef(s); return app.TraceKey{Flow: r}, err == nil }},
+	} {
+		if rest, ok := strings.CutPrefix(ref, p.prefix); ok {
+			return p.set(rest)
+		}
+	}
+	return app.TraceKey{}, false
+}

@@ -49,3 +49,21 @@ func TestKeyOfRow(t *testing.T) {
 		}
 	}
 }
+
+// A key survives being written as a finding's ref and read back.
+func TestKeyOfRefRoundTrip(t *testing.T) {
+	for _, k := range []app.TraceKey{
+		{RequestID: "abcdefghijk"}, {Client: "217.178.150.208:35088"}, {ELBLine: &app.Ref{Evidence: 8, N: 4}},
+		{Conversation: &app.Ref{Evidence: 25, N: 6}}, {Flow: &app.Ref{Evidence: 16, N: 54}},
+	} {
+		got, ok := KeyOfRef(k.String())
+		if !ok || got.String() != k.String() {
+			t.Errorf("%s read back as %s (%v)", k, got, ok)
+		}
+	}
+	for _, ref := range []string{"", "view rejects", "capture stream x"} {
+		if _, ok := KeyOfRef(ref); ok {
+			t.Errorf("%q read as a key", ref)
+		}
+	}
+}
