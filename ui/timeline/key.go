@@ -83,9 +83,18 @@ func KeyOfRef(ref string) (app.TraceKey, bool) {
 	}{
 		{"request-id ", func(s string) (app.TraceKey, bool) { return app.TraceKey{RequestID: s}, s != "" }},
 		{"client ", func(s string) (app.TraceKey, bool) { return app.TraceKey{Client: s}, s != "" }},
-		{"ELB log line ", func(s string) (app.TraceKey, bool) { r, err := app.ParseRef(s); return app.TraceKey{ELBLine: r}, err == nil }},
-		{"capture stream ", func(s string) (app.TraceKey, bool) { r, err := app.ParseRef(s); return app.TraceKey{Conversation: r}, err == nil }},
-		{"flow-log record ", func(s string) (app.TraceKey, bool) { r, err := app.ParseRef(s); return app.TraceKey{Flow: r}, err == nil }},
+		{"ELB log line ", func(s string) (app.TraceKey, bool) {
+			r, err := app.ParseRef(s)
+			return app.TraceKey{ELBLine: r}, err == nil
+		}},
+		{"capture stream ", func(s string) (app.TraceKey, bool) {
+			r, err := app.ParseRef(s)
+			return app.TraceKey{Conversation: r}, err == nil
+		}},
+		{"flow-log record ", func(s string) (app.TraceKey, bool) {
+			r, err := app.ParseRef(s)
+			return app.TraceKey{Flow: r}, err == nil
+		}},
 	} {
 		if rest, ok := strings.CutPrefix(ref, p.prefix); ok {
 			return p.set(rest)
