@@ -118,7 +118,12 @@ func CreateAt(a fyne.App, w fyne.Window, c *app.Case, start Start) {
 		}
 	}
 	w.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w.Resize(fyne.NewSize(1280, 800))
+	g.menu()
+	if start.Screenshot != "" {
+		w.Resize(fyne.NewSize(1280, 800)) // the same picture whoever takes it
+	} else {
+		g.restoreSize()
+	}
 	if c == nil {
 		w.SetTitle("l4case")
 		w.SetContent(g.welcome())
@@ -163,6 +168,7 @@ func (g *gui) show(c *app.Case) {
 		g.c.Close()
 	}
 	g.c = c
+	g.remember(c.Dir)
 	g.w.SetTitle(fmt.Sprintf("l4case — %s", c.Name()))
 	g.evidence = newEvidenceScreen(g)
 	g.views = newViewsScreen(g)

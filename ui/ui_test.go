@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"dev.l4case/l4case/app"
 	"dev.l4case/l4case/query"
@@ -245,5 +246,59 @@ func TestExportFromTheGUI(t *testing.T) {
 	settle(g)
 	if c := g.console.results.cells; len(c) != 1 || c[0][0] != "7" {
 		t.Errorf("after export: %v", c)
+	}
+}
+
+// The window has a File menu with the usual shortcuts, a case opened is
+// remembered, and the welcome screen offers it again.
+func TestMenuAndRecentCases(t *testing.T) {
+	ctx := context.Background()
+	c, err := app.New(ctx, filepath.Join(t.TempDir(), "case"), "recent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a := test.NewApp()
+	defer a.Quit()
+	w := test.NewWindow(nil)
+	defer w.Close()
+	CreateAt(a, w, c, Start{Screen: "evidence"})
+	var items []string
+	for _, m := range w.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.IsSeparator {
+				continue
+			}
+			sc := ""
+			if s, ok := it.Shortcut.(*desktop.CustomShortcut); ok {
+				sc = " " + s.ShortcutName()
+			}
+			items = append(items, m.Label+"/"+it.Label+sc)
+		}
+	}
+	want := []string{"File/Open case folder…" + " CustomDesktop:Control+O", "File/Open .l4case file…", "File/Save as .l4case…" + " CustomDesktop:Control+S", "File/Quit" + " CustomDesktop:Control+Q"}
+	if strings.Join(items, "\n") != strings.Join(want, "\n") {
+		t.Errorf("menu:\n%s\nwant\n%s", strings.Join(items, "\n"), strings.Join(want, "\n"))
+	}
+	w2 := test.NewWindow(nil)
+	defer w2.Close()
+	Create(a, w2, nil)
+	found := false
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Button:
+			if x.Text == c.Dir {
+				found = true
+			}
+		case *fyne.Container:
+			for _, ch := range x.Objects {
+				walk(ch)
+			}
+		}
+	}
+	walk(w2.Content())
+	if !found {
+		t.Errorf("the welcome screen does not offer %s among the recent cases", c.Dir)
 	}
 }

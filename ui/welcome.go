@@ -15,23 +15,8 @@ func (g *gui) welcome() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("l4case", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	sub := widget.NewLabel("Offline forensic workbench for layer-4 incidents on AWS and OpenShift")
 	sub.Alignment = fyne.TextAlignCenter
-	openDir := widget.NewButton("Open case folder…", func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err != nil || u == nil {
-				return
-			}
-			g.open(u.Path())
-		}, g.w)
-	})
-	openPack := widget.NewButton("Open .l4case file…", func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			r.Close()
-			g.openPack(r.URI().Path())
-		}, g.w)
-	})
+	openDir := widget.NewButton("Open case folder…", g.openDialog)
+	openPack := widget.NewButton("Open .l4case file…", g.openPackDialog)
 	newCase := widget.NewButton("New case…", func() {
 		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
 			if err != nil || u == nil {
@@ -46,7 +31,15 @@ func (g *gui) welcome() fyne.CanvasObject {
 			})
 		}, g.w)
 	})
-	return container.NewCenter(container.NewVBox(title, sub, openDir, openPack, newCase))
+	box := container.NewVBox(title, sub, openDir, openPack, newCase)
+	if recent := g.recent(); len(recent) > 0 {
+		box.Add(widget.NewLabelWithStyle("Recent cases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, dir := range recent {
+			dir := dir
+			box.Add(widget.NewButton(dir, func() { g.open(dir) }))
+		}
+	}
+	return container.NewCenter(box)
 }
 
 func (g *gui) open(dir string) {
