@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +10,7 @@ import (
 	"time"
 
 	"dev.l4case/l4case/app"
+	"dev.l4case/l4case/query"
 	"dev.l4case/l4case/gen"
 	"github.com/spf13/cobra"
 )
@@ -154,53 +152,10 @@ With --headless, or without a display, it prints what the case holds instead.`,
 	return c
 }
 
-// demoCase returns the demo case, building it when missing.
+// demoCase returns the demo case, building it when missing, with the
+// import's progress on stderr.
 func (e *env) demoCase(ctx context.Context, rebuild bool) (*app.Case, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	// The case is keyed by the build: a binary with other importers or
-	// another schema must not reopen a demo case made by an older one.
-	dir := filepath.Join(base, "l4case", "demo-"+app.Version+"-"+buildID())
-	caseDir := filepath.Join(dir, "case")
-	if !rebuild && app.IsCaseDir(caseDir) {
-		c, err := app.Open(ctx, caseDir)
-		if err == nil {
-			fmt.Fprintf(e.stderr, "demo case: %s (reused; --rebuild to make it again)\n", caseDir)
-			return c, nil
-		}
-	}
-	// Demo cases of other builds go too: one is enough.
-	old, _ := filepath.Glob(filepath.Join(base, "l4case", "demo-*"))
-	for _, d := range append(old, dir) {
-		if err := removeAll(d); err != nil {
-			return nil, err
-		}
-	}
-	bundle := filepath.Join(dir, "bundle")
-	o := gen.Defaults()
-	o.Out = bundle
-	fmt.Fprintf(e.stderr, "generating the demo incident into %s\n", bundle)
-	if _, err := gen.Generate(ctx, o); err != nil {
-		return nil, err
-	}
-	c, err := app.New(ctx, caseDir, "demo: OpenShift ingress on AWS")
-	if err != nil {
-		return nil, err
-	}
-	rep := newImportDisplay(e.stderr, "text")
-	report, err := c.Import(ctx, []string{bundle}, app.ImportOptions{}, rep)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	if _, _, failed := report.Counts(); failed > 0 {
-		c.Close()
-		return nil, fmt.Errorf("the demo bundle did not import cleanly: %d files failed", failed)
-	}
-	fmt.Fprintf(e.stderr, "demo case: %s\n", caseDir)
-	return c, nil
+	return app.Demo(ctx, rebuild, newImportDisplay(e.stderr, "text"), e.stderr)
 }
 
 // printSummary prints what a case holds: its evidence and the row counts of
@@ -248,7 +203,21 @@ func (e *env) printDemoNext(ctx context.Context, c *app.Case) error {
 	if len(os.Args) > 0 && strings.ContainsRune(os.Args[0], '/') {
 		self = shellQuote(os.Args[0])
 	}
-	fmt.Fprintf(e.stdout, "\nnext:\n  %[2]s diagnose %[1]s --param verdict=nacl_outbound\n  %[2]s views\n  %[2]s view %[1]s top_talkers --param by=pair\n  %[2]s view %[1]s http_requests\n  %[2]s gui %[1]s\n", shellQuote(c.Dir), self)
+	// A request the NetworkPolicy dropped, to trace.
+	id := ""
+	if p, err := c.RunView(ctx, "request_paths", map[string]string{"outcome": "dropped"}, 0, 1); err == nil && len(p.Rows) > 0 {
+		for i, col := range p.Columns {
+			if col == "request_id" {
+				id = query.Text(p.Rows[0][i])
+			}
+		}
+	}
+	q := shellQuote(c.Dir)
+	fmt.Fprintf(e.stdout, "\nnext:\n  %[2]s diagnose %[1]s --param verdict=nacl_outbound\n  %[2]s view %[1]s request_paths --param outcome=dropped\n", q, self)
+	if id != "" {
+		fmt.Fprintf(e.stdout, "  %[2]s trace %[1]s --request-id %[3]s\n  %[2]s gui %[1]s --trace %[3]s\n", q, self, id)
+	}
+	fmt.Fprintf(e.stdout, "  %[2]s views\n  %[2]s view %[1]s top_talkers --param by=pair\n  %[2]s gui %[1]s\n", q, self)
 	return nil
 }
 
@@ -262,34 +231,3 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// removeAll removes a tree whose evidence copies are read-only.
-func removeAll(dir string) error {
-	if os.RemoveAll(dir) == nil {
-		return nil
-	}
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
-	return os.RemoveAll(dir)
-}
-
-// buildID is a short hash of the running executable, "dev" if unreadable.
-func buildID() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return "dev"
-	}
-	f, err := os.Open(exe)
-	if err != nil {
-		return "dev"
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "dev"
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,7 +32,16 @@ func (g *gui) welcome() fyne.CanvasObject {
 			})
 		}, g.w)
 	})
-	box := container.NewVBox(title, sub, openDir, openPack, newCase)
+	demo := widget.NewButton("Open the demo", func() {
+		g.run("Opening the demo case (the first time builds it: a few seconds)", func(ctx context.Context) (func(), error) {
+			c, err := app.Demo(ctx, false, nil, io.Discard)
+			if err != nil {
+				return nil, err
+			}
+			return func() { g.show(c); g.startAt(Start{}) }, nil
+		})
+	})
+	box := container.NewVBox(title, sub, openDir, openPack, newCase, demo)
 	if recent := g.recent(); len(recent) > 0 {
 		box.Add(widget.NewLabelWithStyle("Recent cases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, dir := range recent {
