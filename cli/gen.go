@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"dev.l4case/l4case/app"
-	"dev.l4case/l4case/query"
 	"dev.l4case/l4case/gen"
+	"dev.l4case/l4case/query"
 	"github.com/spf13/cobra"
 )
 
@@ -230,4 +230,3 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
-
