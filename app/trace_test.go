@@ -509,3 +509,42 @@ func TestDiagnosisOneVerdictPerConnection(t *testing.T) {
 		t.Errorf("eni=client's ENI: %v", rows)
 	}
 }
+
+// Behind a NAT gateway (AWS's own example, with ports): the instance's ENI
+// logs its SYN out to 203.0.113.5 and nothing back; the gateway's ENI logs
+// the same packet arriving for its private address, with pkt-dstaddr the
+// real destination, and nothing back either. Joined by the packet's own
+// addresses they are one connection, one verdict, seen on both ENIs.
+func TestDiagnosisJoinsThroughNAT(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	enis := filepath.Join(dir, "describe-network-interfaces.json")
+	os.WriteFile(enis, []byte(`{"NetworkInterfaces": [
+  {"NetworkInterfaceId": "eni-1111aaaa2222bbbb3", "SubnetId": "subnet-0a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.1.5",
+   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.5", "Primary": true}], "Groups": [{"GroupId": "sg-0a"}], "Status": "in-use", "InterfaceType": "interface"},
+  {"NetworkInterfaceId": "eni-1235b8ca123456789", "SubnetId": "subnet-0b", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.0.220", "Description": "Interface for NAT Gateway nat-0123",
+   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": true}], "Groups": [], "Status": "in-use", "InterfaceType": "nat_gateway"}]}`), 0o644)
+	flows := filepath.Join(dir, "nat.log")
+	os.WriteFile(flows, []byte(`version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr
+5 eni-1111aaaa2222bbbb3 10.0.1.5 203.0.113.5 40001 443 6 3 180 1617604400 1617604460 ACCEPT OK 10.0.1.5 203.0.113.5
+5 eni-1235b8ca123456789 10.0.1.5 10.0.0.220 40001 443 6 3 180 1617604401 1617604461 ACCEPT OK 10.0.1.5 203.0.113.5
+`), 0o644)
+	c, err := New(ctx, filepath.Join(dir, "case"), "nat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Import(ctx, []string{enis, flows}, ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := view(t, c, "nacl_sg_diagnosis", nil)
+	if len(rows) != 1 {
+		t.Fatalf("%d verdicts for the one connection: %v", len(rows), rows)
+	}
+	r := rows[0]
+	// Decided on the instance's ENI, whose record names the real server.
+	if r["enis"] != "2" || r["records"] != "2:2 2:3" || !strings.Contains(r["seen_on"], "eni-1235b8ca123456789 (in ACCEPT, nothing out)") ||
+		r["interface_id"] != "eni-1111aaaa2222bbbb3" || !strings.HasSuffix(r["reason"], "tcp/443 at 203.0.113.5.") {
+		t.Errorf("verdict %v", r)
+	}
+}

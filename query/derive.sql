@@ -60,7 +60,9 @@ records AS (
            CASE WHEN i.ip IS NOT NULL THEN f.dstport ELSE f.srcport END AS local_port,
            CASE WHEN i.ip IS NOT NULL THEN f.srcaddr ELSE f.dstaddr END AS remote_addr,
            CASE WHEN i.ip IS NOT NULL THEN f.srcport ELSE f.dstport END AS remote_port,
-           CASE WHEN i.ip IS NOT NULL THEN f.src_ip ELSE f.dst_ip END AS remote_ip
+           CASE WHEN i.ip IS NOT NULL THEN f.src_ip ELSE f.dst_ip END AS remote_ip,
+           -- Behind a NAT gateway the packet's own address differs from the record's.
+           CASE WHEN i.ip IS NOT NULL THEN nullif(f.pkt_dstaddr, f.dstaddr) ELSE nullif(f.pkt_srcaddr, f.srcaddr) END AS pkt_local
     FROM flows f
     LEFT JOIN eni_ips i ON i.interface_id = f.interface_id AND i.ip = f.dstaddr
     LEFT JOIN eni_ips o ON o.interface_id = f.interface_id AND o.ip = f.srcaddr
@@ -86,7 +88,8 @@ conv AS (
            sum(packets) FILTER (WHERE inbound) AS in_packets, sum(bytes) FILTER (WHERE inbound) AS in_bytes,
            sum(packets) FILTER (WHERE NOT inbound) AS out_packets, sum(bytes) FILTER (WHERE NOT inbound) AS out_bytes,
            min(start_time) FILTER (WHERE inbound) AS in_first, min(start_time) FILTER (WHERE NOT inbound) AS out_first,
-           max(reject_reason) AS reject_reason, max(eni_from) AS eni_from, list(ref) AS records, min(ref) AS conv_id
+           max(reject_reason) AS reject_reason, max(eni_from) AS eni_from, list(ref) AS records, min(ref) AS conv_id,
+           max(pkt_local) AS pkt_local_addr
     FROM sessions
     GROUP BY interface_id, protocol, local_addr, local_port, remote_addr, remote_port, session
 ),
@@ -119,7 +122,7 @@ SELECT conv_id, interface_id, protocol, local_addr, local_port, remote_addr, rem
            WHEN protocol = 6 AND initiated = 'inbound' AND in_action = 'ACCEPT' AND out_action IS NULL THEN 'no_reply'
            WHEN protocol = 6 AND initiated = 'outbound' AND out_action = 'ACCEPT' AND in_action IS NULL THEN 'no_reply'
        END AS pattern,
-       NULL, NULL, records
+       NULL, NULL, records, pkt_local_addr
 FROM oriented
 -- The few conversations with a pattern first, in time order: the views that
 -- read only them then skip the row groups of the rest (pattern all NULL),

@@ -15,7 +15,7 @@ import (
 var schemaSQL string
 
 // CurrentVersion is the schema version this build writes.
-const CurrentVersion = 3
+const CurrentVersion = 4
 
 // A migration brings a case from version-1 to version. A new case gets
 // schema.sql whole, at the newest version; the steps bring older cases
@@ -30,6 +30,7 @@ var (
 	migrations = []migration{
 		{2, version2()},
 		{3, version3()},
+		{4, version4()},
 	}
 )
 
@@ -154,6 +155,15 @@ func version2() string {
 func version3() string {
 	ddl := schemaBlock("-- table: ", "CREATE TABLE findings (", ");")
 	return ddl + "\n" + strings.Join(commentStatements(ddl), ";\n") + ";\n"
+}
+
+// version4 is migration 4: flow_conversations.pkt_local_addr, which the
+// pairing fills at the next import (NULL until then: the diagnosis joins
+// ENIs by their own addresses meanwhile).
+func version4() string {
+	return "ALTER TABLE flow_conversations ADD COLUMN pkt_local_addr VARCHAR;\n" +
+		"COMMENT ON COLUMN flow_conversations.pkt_local_addr IS " + quoteSQL(columnComment("flow_conversations", "pkt_local_addr")) + ";\n" +
+		"INSERT OR REPLACE INTO case_meta VALUES ('derive_pending', 'true');\n"
 }
 
 // schemaBlock is the statement of schema.sql that starts with the line

@@ -623,7 +623,8 @@ CREATE TABLE flow_conversations (
     pattern        VARCHAR,     -- AWS's troubleshooting pattern: inbound_blocked, reply_blocked_out, outbound_blocked, reply_blocked_in, no_reply (TCP), bpa; NULL when answered
     peer           VARCHAR,     -- for a pattern: what the other end's ENIs logged for the same 5-tuple, e.g. "eni-... rejected it inbound"
     peer_eni       VARCHAR,     -- for no_reply: the other end's ENI that REJECTed the packet this one let through
-    records        BIGINT[]     -- the flow log records as evidence_id * 2^40 + line; record_refs(records) spells them "evidence:line"
+    records        BIGINT[],    -- the flow log records as evidence_id * 2^40 + line; record_refs(records) spells them "evidence:line"
+    pkt_local_addr VARCHAR      -- the packet-level address on the ENI's side when it differs from local_addr (pkt-dstaddr in, pkt-srcaddr out: a NAT gateway's ENI); NULL otherwise
 );
 
 -- elb_logs: every access log entry, whichever load balancer type logged it, with the columns of all three.

@@ -108,9 +108,15 @@ verdicts AS (
 -- other are one connection, judged once: by the ENI that rejected it, else
 -- by the server's ENI.
 keyed AS (
+    -- Behind a NAT gateway its ENI logs the packet's own address as
+    -- pkt-dstaddr (pkt-srcaddr): the key takes that, so the gateway's view
+    -- of the connection joins the instance's.
     SELECT *, protocol || ' ' || least(a, b) || ' ' || greatest(a, b) AS conn_key,
            interface_id || ' (' || coalesce('in ' || in_action, 'nothing in') || ', ' || coalesce('out ' || out_action, 'nothing out') || ')' AS seen
-    FROM (SELECT *, client_addr || ':' || client_port AS a, server_addr || ':' || server_port AS b FROM verdicts)
+    FROM (SELECT *,
+                 CASE WHEN initiated = 'outbound' THEN coalesce(pkt_local_addr, client_addr) ELSE client_addr END || ':' || client_port AS a,
+                 CASE WHEN initiated = 'inbound' THEN coalesce(pkt_local_addr, server_addr) ELSE server_addr END || ':' || server_port AS b
+          FROM verdicts)
 ),
 gapped AS (
     SELECT *, coalesce(first_time > max(last_time) OVER (PARTITION BY conn_key ORDER BY first_time, interface_id
@@ -132,7 +138,7 @@ chosen AS (
     FROM grouped g JOIN connections c USING (conn_key, conn_n)
     QUALIFY row_number() OVER (PARTITION BY conn_key, conn_n ORDER BY
         CASE verdict WHEN 'not_listening' THEN 3 WHEN 'blocked_at_peer' THEN 2 ELSE 1 END,
-        local_addr = server_addr DESC, interface_id) = 1
+        local_addr = server_addr AND pkt_local_addr IS NULL DESC, interface_id) = 1
 ),
 snapshot AS (
     SELECT max(source_mtime) AS taken FROM evidence WHERE kind = 'ec2'
@@ -165,7 +171,7 @@ SELECT v.verdict,
         WHEN 'no_reply' THEN CASE WHEN v.peer_eni IS NOT NULL THEN
             'ACCEPTed here with no flow back, and the other end''s interface ' || v.peer_eni || ' REJECTed it: see that interface''s verdict.'
             ELSE 'ACCEPTed with no flow back on the same interface: not a filter; nothing is listening on or answering ' ||
-            v.proto || '/' || v.service_port || ' at ' || CASE v.initiated WHEN 'inbound' THEN v.local_addr ELSE v.remote_addr END || '.' END
+            v.proto || '/' || v.service_port || ' at ' || CASE v.initiated WHEN 'inbound' THEN coalesce(v.pkt_local_addr, v.local_addr) ELSE v.remote_addr END || '.' END
     END AS reason,
     v.interface_id, v.proto AS protocol,
     v.client_addr AS client, v.client_port, v.server_addr AS server, v.server_port, v.initiated, v.in_action, v.out_action,
