@@ -119,13 +119,10 @@ func TestTraceSeed000(t *testing.T) {
 2 123456789012 eni-0b2b0b2b0b2b0b2b0 10.0.14.231 10.0.198.72 31566 31790 6 5 600 1617604600 1617604601 ACCEPT OK
 2 123456789012 eni-0b2b0b2b0b2b0b2b0 10.0.198.72 10.0.14.231 31790 31566 6 3 400 1617604600 1617604601 ACCEPT OK
 `)
-	eni := func(id, ip, desc string) string {
-		return fmt.Sprintf(`{"NetworkInterfaceId": %q, "Description": %q, "SubnetId": "subnet-0a", "VpcId": "vpc-1", "PrivateIpAddress": %q,
-   "PrivateIpAddresses": [{"PrivateIpAddress": %q, "Primary": true}], "Groups": [{"GroupId": "sg-0a"}], "Status": "in-use", "InterfaceType": "interface"}`, id, desc, ip, ip)
-	}
-	writeFile(t, filepath.Join(bundle, "describe-network-interfaces.json"), `{"NetworkInterfaces": [`+
-		eni("eni-047359708552d4965", "10.0.14.231", "ELB a17a43204638c41818a7d130503ccfa1")+",\n"+
-		eni("eni-0622b40e5b07b6f17", "10.0.134.187", "")+",\n"+eni("eni-0b2b0b2b0b2b0b2b0", "10.0.198.72", "")+"]}")
+	writeFile(t, filepath.Join(bundle, "describe-network-interfaces.json"), describeENIs(
+		eniSnap{"eni-047359708552d4965", "10.0.14.231", "ELB a17a43204638c41818a7d130503ccfa1", "interface"},
+		eniSnap{"eni-0622b40e5b07b6f17", "10.0.134.187", "", "interface"},
+		eniSnap{"eni-0b2b0b2b0b2b0b2b0", "10.0.198.72", "", "interface"}))
 	var pods strings.Builder
 	row := func(cols ...string) {
 		fmt.Fprintf(&pods, "%-19s %-33s %-7s %-9s %-10s %-7s %-13s %-49s %-16s %s\n", cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9])

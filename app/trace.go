@@ -27,6 +27,13 @@ var ErrNotTraced = query.ErrNotTraced
 // ParseRef reads "EVIDENCE:N".
 func ParseRef(s string) (*Ref, error) { return query.ParseRef(s) }
 
+// DurationText and OffsetText spell a hop's time spent and its time from
+// the trace's start, the same in the CLI's text and the GUI's timeline.
+func DurationText(ms float64) string { return query.DurationText(ms) }
+
+// OffsetText: see DurationText.
+func OffsetText(ms float64) string { return query.OffsetText(ms) }
+
 // WriteTraceText writes a trace as a readable hop list.
 func WriteTraceText(w io.Writer, t *Trace) error { return query.WriteTraceText(w, t) }
 

@@ -474,11 +474,9 @@ func TestDiagnosisOneVerdictPerConnection(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	enis := filepath.Join(dir, "describe-network-interfaces.json")
-	os.WriteFile(enis, []byte(`{"NetworkInterfaces": [
-  {"NetworkInterfaceId": "eni-0c11e0000000000c1", "SubnetId": "subnet-0a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.1.10",
-   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10", "Primary": true}], "Groups": [{"GroupId": "sg-0c"}], "Status": "in-use", "InterfaceType": "interface"},
-  {"NetworkInterfaceId": "eni-05e4e0000000000s1", "SubnetId": "subnet-0b", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.2.20",
-   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.2.20", "Primary": true}], "Groups": [{"GroupId": "sg-0s"}], "Status": "in-use", "InterfaceType": "interface"}]}`), 0o644)
+	os.WriteFile(enis, []byte(describeENIs(
+		eniSnap{"eni-0c11e0000000000c1", "10.0.1.10", "", "interface"},
+		eniSnap{"eni-05e4e0000000000s1", "10.0.2.20", "", "interface"})), 0o644)
 	flows := filepath.Join(dir, "flows.log")
 	os.WriteFile(flows, []byte(`version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
 2 123456789012 eni-0c11e0000000000c1 10.0.1.10 10.0.2.20 40001 443 6 3 180 1617604400 1617604460 ACCEPT OK
@@ -519,11 +517,9 @@ func TestDiagnosisJoinsThroughNAT(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	enis := filepath.Join(dir, "describe-network-interfaces.json")
-	os.WriteFile(enis, []byte(`{"NetworkInterfaces": [
-  {"NetworkInterfaceId": "eni-1111aaaa2222bbbb3", "SubnetId": "subnet-0a", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.1.5",
-   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.5", "Primary": true}], "Groups": [{"GroupId": "sg-0a"}], "Status": "in-use", "InterfaceType": "interface"},
-  {"NetworkInterfaceId": "eni-1235b8ca123456789", "SubnetId": "subnet-0b", "VpcId": "vpc-1", "PrivateIpAddress": "10.0.0.220", "Description": "Interface for NAT Gateway nat-0123",
-   "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.220", "Primary": true}], "Groups": [], "Status": "in-use", "InterfaceType": "nat_gateway"}]}`), 0o644)
+	os.WriteFile(enis, []byte(describeENIs(
+		eniSnap{"eni-1111aaaa2222bbbb3", "10.0.1.5", "", "interface"},
+		eniSnap{"eni-1235b8ca123456789", "10.0.0.220", "Interface for NAT Gateway nat-0123", "nat_gateway"})), 0o644)
 	flows := filepath.Join(dir, "nat.log")
 	os.WriteFile(flows, []byte(`version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr
 5 eni-1111aaaa2222bbbb3 10.0.1.5 203.0.113.5 40001 443 6 3 180 1617604400 1617604460 ACCEPT OK 10.0.1.5 203.0.113.5
@@ -547,4 +543,18 @@ func TestDiagnosisJoinsThroughNAT(t *testing.T) {
 		r["interface_id"] != "eni-1111aaaa2222bbbb3" || !strings.HasSuffix(r["reason"], "tcp/443 at 203.0.113.5.") {
 		t.Errorf("verdict %v", r)
 	}
+}
+
+// eniSnap is one interface of a describe-network-interfaces snapshot.
+type eniSnap struct{ id, ip, description, kind string }
+
+// describeENIs is the aws CLI's describe-network-interfaces output for enis.
+func describeENIs(enis ...eniSnap) string {
+	var parts []string
+	for _, e := range enis {
+		parts = append(parts, fmt.Sprintf(`{"NetworkInterfaceId": %q, "Description": %q, "SubnetId": "subnet-0a", "VpcId": "vpc-1", "PrivateIpAddress": %q,
+   "PrivateIpAddresses": [{"PrivateIpAddress": %q, "Primary": true}], "Groups": [{"GroupId": "sg-0a"}], "Status": "in-use", "InterfaceType": %q}`,
+			e.id, e.description, e.ip, e.ip, e.kind))
+	}
+	return `{"NetworkInterfaces": [` + strings.Join(parts, ",\n") + "]}"
 }

@@ -220,24 +220,8 @@ func TestTrace(t *testing.T) {
 	if _, stderr, code := run(t, "import", cs, bundle, "-q"); code != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(bundle, "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var truth struct {
-		Requests []struct {
-			RequestID  string `json:"request_id"`
-			Client     string `json:"client"`
-			NodePort   string `json:"node_port"`
-			Backend    string `json:"backend"`
-			BackendPod string `json:"backend_pod"`
-			Status     int    `json:"status"`
-		} `json:"requests"`
-	}
-	if err := json.Unmarshal(b, &truth); err != nil {
-		t.Fatal(err)
-	}
-	r := truth.Requests[len(truth.Requests)/2]
+	requests := readTruth(t, bundle)
+	r := requests[len(requests)/2]
 	stdout, stderr, code := run(t, "trace", cs, "--request-id", r.RequestID)
 	if code != 0 {
 		t.Fatalf("trace: %d %s", code, stderr)
@@ -307,18 +291,7 @@ func TestFindings(t *testing.T) {
 	if _, stderr, code := run(t, "import", cs, bundle, "-q"); code != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
-	var truth struct {
-		Requests []struct {
-			RequestID string `json:"request_id"`
-			URI       string `json:"uri"`
-			Status    int    `json:"status"`
-		} `json:"requests"`
-	}
-	b, _ := os.ReadFile(filepath.Join(bundle, "truth.json"))
-	if err := json.Unmarshal(b, &truth); err != nil {
-		t.Fatal(err)
-	}
-	r := truth.Requests[2]
+	r := readTruth(t, bundle)[2]
 	if _, stderr, code := run(t, "findings", cs, "add", "--trace", r.RequestID, "--note", "the slow one"); code != 0 || !strings.Contains(stderr, "added finding #1: GET "+r.URI) {
 		t.Fatalf("add --trace: %d %s", code, stderr)
 	}

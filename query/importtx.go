@@ -55,23 +55,17 @@ func (t *ImportTx) Commit(ctx context.Context, ev EvidenceRecord) error {
 	_, err := t.conn.ExecContext(ctx, `INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.ID, ev.Kind, ev.Name, ev.Stored, ev.Size, ev.SHA256, ev.SourceMtime, ev.ImportedAt,
 		ev.Rows, ev.Rejected, ev.Format, nullIfEmpty(ev.Node), nullTime(ev.First), nullTime(ev.Last))
-	if err == nil {
-		_, err = t.conn.ExecContext(ctx, "COMMIT")
-	}
 	if err != nil {
 		t.Rollback()
 		return err
 	}
-	t.open = false
-	t.conn.Close()
-	return nil
+	return t.CommitRows(ctx)
 }
 
 // CommitRows commits without an evidence record, for importer tests that
 // look at the rows alone.
 func (t *ImportTx) CommitRows(ctx context.Context) error {
-	_, err := t.conn.ExecContext(ctx, "COMMIT")
-	if err != nil {
+	if _, err := t.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		t.Rollback()
 		return err
 	}

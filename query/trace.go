@@ -292,22 +292,12 @@ const convCols = `evidence_id, conv_id, coalesce(node, ''), coalesce(a_addr, '')
 	coalesce(packets_ab, 0), coalesce(bytes_ab, 0), coalesce(packets_ba, 0), coalesce(bytes_ba, 0), coalesce(retransmissions, 0), coalesce(resets, 0), coalesce(end_reason, '')`
 
 func (tr *tracer) convs(where string, args ...any) ([]*convRow, error) {
-	rows, err := tr.query(`SELECT `+convCols+` FROM tcp_conversations WHERE `+where+` ORDER BY first_time, evidence_id, conv_id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*convRow
-	for rows.Next() {
-		c := &convRow{}
-		if err := rows.Scan(&c.ev, &c.conv, &c.node, &c.aAddr, &c.aPort, &c.bAddr, &c.bPort, &c.first, &c.last,
-			&c.firstFrame, &c.lastFrame, &c.syn, &c.synack, &c.ack, &c.rtt, &c.isn,
-			&c.pktAB, &c.bytesAB, &c.pktBA, &c.bytesBA, &c.retrans, &c.resets, &c.endReason); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanRows(tr, `SELECT `+convCols+` FROM tcp_conversations WHERE `+where+` ORDER BY first_time, evidence_id, conv_id`, args,
+		func(c *convRow) []any {
+			return []any{&c.ev, &c.conv, &c.node, &c.aAddr, &c.aPort, &c.bAddr, &c.bPort, &c.first, &c.last,
+				&c.firstFrame, &c.lastFrame, &c.syn, &c.synack, &c.ack, &c.rtt, &c.isn,
+				&c.pktAB, &c.bytesAB, &c.pktBA, &c.bytesBA, &c.retrans, &c.resets, &c.endReason}
+		})
 }
 
 // httpRow is an http_messages row.
@@ -332,22 +322,12 @@ const httpCols = `evidence_id, conv_id, coalesce(msg_index, -1), is_request, fir
 	coalesce(request_id, ''), coalesce(x_forwarded_for, ''), coalesce(x_amzn_trace_id, ''), latency_ms, coalesce(incomplete, '')`
 
 func (tr *tracer) https(where string, args ...any) ([]*httpRow, error) {
-	rows, err := tr.query(`SELECT `+httpCols+` FROM http_messages WHERE `+where+` ORDER BY first_time, evidence_id, conv_id, msg_index, NOT is_request`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*httpRow
-	for rows.Next() {
-		h := &httpRow{}
-		if err := rows.Scan(&h.ev, &h.conv, &h.index, &h.request, &h.first, &h.last, &h.firstFrame, &h.lastFrame,
-			&h.src, &h.srcPort, &h.dst, &h.dstPort, &h.method, &h.uri, &h.host, &h.status,
-			&h.requestID, &h.xff, &h.trace, &h.latency, &h.incomplete); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return scanRows(tr, `SELECT `+httpCols+` FROM http_messages WHERE `+where+` ORDER BY first_time, evidence_id, conv_id, msg_index, NOT is_request`, args,
+		func(h *httpRow) []any {
+			return []any{&h.ev, &h.conv, &h.index, &h.request, &h.first, &h.last, &h.firstFrame, &h.lastFrame,
+				&h.src, &h.srcPort, &h.dst, &h.dstPort, &h.method, &h.uri, &h.host, &h.status,
+				&h.requestID, &h.xff, &h.trace, &h.latency, &h.incomplete}
+		})
 }
 
 // proxyRow is a proxy_headers row.
@@ -362,21 +342,11 @@ type proxyRow struct {
 }
 
 func (tr *tracer) proxies(where string, args ...any) ([]*proxyRow, error) {
-	rows, err := tr.query(`SELECT evidence_id, conv_id, frame, time, version, coalesce(src_addr, ''), coalesce(src_port, 0), coalesce(dst_addr, ''), coalesce(dst_port, 0)
-		FROM proxy_headers WHERE `+where+` ORDER BY time, evidence_id, conv_id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*proxyRow
-	for rows.Next() {
-		p := &proxyRow{}
-		if err := rows.Scan(&p.ev, &p.conv, &p.frame, &p.time, &p.version, &p.src, &p.sp, &p.dst, &p.dp); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return scanRows(tr, `SELECT evidence_id, conv_id, frame, time, version, coalesce(src_addr, ''), coalesce(src_port, 0), coalesce(dst_addr, ''), coalesce(dst_port, 0)
+		FROM proxy_headers WHERE `+where+` ORDER BY time, evidence_id, conv_id`, args,
+		func(p *proxyRow) []any {
+			return []any{&p.ev, &p.conv, &p.frame, &p.time, &p.version, &p.src, &p.sp, &p.dst, &p.dp}
+		})
 }
 
 // elbRow is an elb_logs row.
@@ -398,24 +368,14 @@ type elbRow struct {
 }
 
 func (tr *tracer) elbs(where string, args ...any) ([]*elbRow, error) {
-	rows, err := tr.query(`SELECT evidence_id, line, lb_type, time, coalesce(elb, ''), coalesce(client_ip, ''), coalesce(client_port, 0),
+	return scanRows(tr, `SELECT evidence_id, line, lb_type, time, coalesce(elb, ''), coalesce(client_ip, ''), coalesce(client_port, 0),
 		coalesce(backend_ip, ''), coalesce(backend_port, 0), request_processing_time, backend_processing_time, response_processing_time,
 		elb_status_code, backend_status_code, received_bytes, sent_bytes, coalesce(request, ''), coalesce(trace_id, '')
-		FROM elb_logs WHERE `+where+` ORDER BY time, evidence_id, line`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*elbRow
-	for rows.Next() {
-		e := &elbRow{}
-		if err := rows.Scan(&e.ev, &e.line, &e.lbType, &e.time, &e.elb, &e.client, &e.clientPort, &e.backend, &e.backendPort,
-			&e.rpt, &e.bpt, &e.rspt, &e.elbStatus, &e.beStatus, &e.recv, &e.sent, &e.request, &e.traceID); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		FROM elb_logs WHERE `+where+` ORDER BY time, evidence_id, line`, args,
+		func(e *elbRow) []any {
+			return []any{&e.ev, &e.line, &e.lbType, &e.time, &e.elb, &e.client, &e.clientPort, &e.backend, &e.backendPort,
+				&e.rpt, &e.bpt, &e.rspt, &e.elbStatus, &e.beStatus, &e.recv, &e.sent, &e.request, &e.traceID}
+		})
 }
 
 // flowRow is a record of the flows view.
@@ -432,20 +392,29 @@ type flowRow struct {
 }
 
 func (tr *tracer) flows(where string, args ...any) ([]*flowRow, error) {
-	rows, err := tr.query(`SELECT evidence_id, line, coalesce(interface_id, ''), srcaddr, dstaddr, coalesce(srcport, 0), coalesce(dstport, 0),
+	return scanRows(tr, `SELECT evidence_id, line, coalesce(interface_id, ''), srcaddr, dstaddr, coalesce(srcport, 0), coalesce(dstport, 0),
 		coalesce(packets, 0), coalesce(bytes, 0), start_time, coalesce(end_time, start_time), coalesce(action, ''), tcp_flags
-		FROM flows WHERE `+where+` ORDER BY interface_id, start_time, evidence_id, line`, args...)
+		FROM flows WHERE `+where+` ORDER BY interface_id, start_time, evidence_id, line`, args,
+		func(f *flowRow) []any {
+			return []any{&f.ev, &f.line, &f.eni, &f.src, &f.dst, &f.srcPort, &f.dstPort, &f.packets, &f.bytes, &f.start, &f.end, &f.action, &f.flags}
+		})
+}
+
+// scanRows runs one of the trace's lookups and scans each row into a new
+// T through the pointers fields gives.
+func scanRows[T any](tr *tracer, q string, args []any, fields func(*T) []any) ([]*T, error) {
+	rows, err := tr.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*flowRow
+	var out []*T
 	for rows.Next() {
-		f := &flowRow{}
-		if err := rows.Scan(&f.ev, &f.line, &f.eni, &f.src, &f.dst, &f.srcPort, &f.dstPort, &f.packets, &f.bytes, &f.start, &f.end, &f.action, &f.flags); err != nil {
+		x := new(T)
+		if err := rows.Scan(fields(x)...); err != nil {
 			return nil, err
 		}
-		out = append(out, f)
+		out = append(out, x)
 	}
 	return out, rows.Err()
 }

@@ -67,7 +67,7 @@ func WriteTraceText(w io.Writer, t *Trace) error {
 		}
 		fmt.Fprintf(&b, "  %s  %-17s %-30s %-11s", when, leg, src, h.Status)
 		if h.Start != nil {
-			fmt.Fprintf(&b, " %s", durText(h.DurationMS))
+			fmt.Fprintf(&b, " %s", DurationText(h.DurationMS))
 		}
 		b.WriteString("\n")
 		if h.Summary != "" {
@@ -99,7 +99,7 @@ func WriteTraceText(w io.Writer, t *Trace) error {
 	if len(t.Skew) > 0 {
 		b.WriteString("\nskew (against the capture of the node):\n")
 		for _, s := range t.Skew {
-			fmt.Fprintf(&b, "  %-36s %s  %s\n", s.Source, signedDur(s.OffsetMS), s.Note)
+			fmt.Fprintf(&b, "  %-36s %s  %s\n", s.Source, OffsetText(s.OffsetMS), s.Note)
 		}
 	}
 	for _, a := range t.Ambiguous {
@@ -116,7 +116,7 @@ func orDash(s string) string {
 	return s
 }
 
-// offsetText is "+12.345 ms" up to a second, "+1.234 s" after.
+// offsetText is an offset in the hop list's fixed-width column.
 func offsetText(ms float64) string {
 	if ms > -1000 && ms < 1000 {
 		return fmt.Sprintf("%+9.3fms", ms)
@@ -124,14 +124,16 @@ func offsetText(ms float64) string {
 	return fmt.Sprintf("%+10.3fs", ms/1000)
 }
 
-func durText(ms float64) string {
+// DurationText is a time spent: "12.345 ms" up to a second, "1.234 s" after.
+func DurationText(ms float64) string {
 	if ms < 1000 {
 		return fmt.Sprintf("%.3f ms", ms)
 	}
 	return fmt.Sprintf("%.3f s", ms/1000)
 }
 
-func signedDur(ms float64) string {
+// OffsetText is a time relative to a trace's start, signed, as DurationText.
+func OffsetText(ms float64) string {
 	if ms > -1000 && ms < 1000 {
 		return fmt.Sprintf("%+.3f ms", ms)
 	}

@@ -56,13 +56,8 @@ func TestTimelineDrawsATrace(t *testing.T) {
 			dropped = r
 		}
 	}
-	a := test.NewApp()
-	defer a.Quit()
-	w := test.NewWindow(nil)
-	defer w.Close()
-	w.Resize(fyne.NewSize(1280, 800))
-	g := testGUI(a, w)
-	g.show(c)
+	g, done := caseGUI(c)
+	defer done()
 	settle(g)
 	g.selectScreen("timeline")
 	s := g.timeline
@@ -107,7 +102,7 @@ func TestTimelineDrawsATrace(t *testing.T) {
 			}
 		}
 	}
-	golden(t, "timeline_dropped.png", w.Canvas().Capture())
+	golden(t, "timeline_dropped.png", g.w.Canvas().Capture())
 }
 
 // A connection the load balancer could not open: the ELB line only, every
@@ -121,13 +116,8 @@ func TestTimelineMarksMissingHops(t *testing.T) {
 			client = f.Clients[0]
 		}
 	}
-	a := test.NewApp()
-	defer a.Quit()
-	w := test.NewWindow(nil)
-	defer w.Close()
-	w.Resize(fyne.NewSize(1280, 800))
-	g := testGUI(a, w)
-	g.show(c)
+	g, done := caseGUI(c)
+	defer done()
 	g.openTrace(app.TraceKey{Client: client})
 	settle(g)
 	if Screens[g.tabs.SelectedIndex()] != "timeline" || g.timeline.current == nil {
@@ -148,7 +138,7 @@ func TestTimelineMarksMissingHops(t *testing.T) {
 	if dashed < 3 || solid < 1 {
 		t.Errorf("%d dashed, %d solid rows", dashed, solid)
 	}
-	golden(t, "timeline_missing.png", w.Canvas().Capture())
+	golden(t, "timeline_missing.png", g.w.Canvas().Capture())
 	// Something not in the case says so.
 	g.timeline.input.SetText("no-such-request")
 	g.timeline.traceInput()
@@ -156,6 +146,17 @@ func TestTimelineMarksMissingHops(t *testing.T) {
 	if !strings.Contains(g.timeline.summary.Text, "nothing in the case matches it") || g.timeline.diagram.trace != nil {
 		t.Errorf("unknown request: %q", g.timeline.summary.Text)
 	}
+}
+
+// caseGUI opens c in a 1280x800 test window.
+func caseGUI(c *app.Case) (*gui, func()) {
+	a := test.NewApp()
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1280, 800))
+	g := testGUI(a, w)
+	g.show(c)
+	settle(g)
+	return g, func() { settle(g); w.Close(); a.Quit() }
 }
 
 // golden compares an image with testdata/NAME; go test -update rewrites it.
@@ -211,13 +212,8 @@ func sameImage(a, b image.Image) bool {
 func TestDiagnosisScreen(t *testing.T) {
 	c, tr := tracedCase(t)
 	defer c.Close()
-	a := test.NewApp()
-	defer a.Quit()
-	w := test.NewWindow(nil)
-	defer w.Close()
-	w.Resize(fyne.NewSize(1280, 800))
-	g := testGUI(a, w)
-	g.show(c)
+	g, done := caseGUI(c)
+	defer done()
 	g.startAt(Start{})
 	settle(g)
 	if Screens[g.tabs.SelectedIndex()] != "diagnosis" {
@@ -270,13 +266,8 @@ func TestDiagnosisScreen(t *testing.T) {
 func TestFindingsScreen(t *testing.T) {
 	c, tr := tracedCase(t)
 	defer c.Close()
-	a := test.NewApp()
-	defer a.Quit()
-	w := test.NewWindow(nil)
-	defer w.Close()
-	w.Resize(fyne.NewSize(1280, 800))
-	g := testGUI(a, w)
-	g.show(c)
+	g, done := caseGUI(c)
+	defer done()
 	settle(g)
 	r := tr.Requests[5]
 	g.openTrace(app.TraceKey{RequestID: r.RequestID})
@@ -290,7 +281,7 @@ func TestFindingsScreen(t *testing.T) {
 	settle(g)
 	s := g.findings
 	if len(s.items) != 1 || s.items[0].Kind != "trace" || s.items[0].Ref != "request-id "+r.RequestID || !strings.HasPrefix(s.items[0].Title, "GET "+r.URI) {
-		t.Fatalf("findings %+v; status %q; overlays %d", s.items, s.status.Text, len(w.Canvas().Overlays().List()))
+		t.Fatalf("findings %+v; status %q; overlays %d", s.items, s.status.Text, len(g.w.Canvas().Overlays().List()))
 	}
 	s.list.Select(0)
 	if !strings.Contains(s.detail.Text, "the router answered in time") || !strings.Contains(s.detail.Text, "lb_node capture") || !s.retrace.Visible() {

@@ -184,17 +184,7 @@ func Tag(source string) string {
 }
 
 // Offset is a time relative to the trace's start: ms up to a second, s after.
-func Offset(ms float64) string {
-	if math.Abs(ms) < 1000 {
-		return fmt.Sprintf("%+.3f ms", ms)
-	}
-	return fmt.Sprintf("%+.3f s", ms/1000)
-}
+func Offset(ms float64) string { return app.OffsetText(ms) }
 
 // Duration is a time spent.
-func Duration(ms float64) string {
-	if ms < 1000 {
-		return fmt.Sprintf("%.3f ms", ms)
-	}
-	return fmt.Sprintf("%.3f s", ms/1000)
-}
+func Duration(ms float64) string { return app.DurationText(ms) }
