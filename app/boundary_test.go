@@ -17,7 +17,7 @@ import (
 // formatting of their cells. Nothing else of l4case crosses.
 var vocabulary = map[string]bool{
 	"Page": true, "View": true, "Param": true, "TableCount": true, "SQLError": true,
-	"ExportFormat": true, "CSV": true, "JSON": true, "Text": true, "JSONValue": true,
+	"ExportFormat": true, "CSV": true, "JSON": true, "Text": true, "JSONValue": true, "ColumnInfo": true,
 }
 
 // allowedImports are the l4case packages cli/ and ui/ may import.

@@ -4,7 +4,7 @@
 // It is the one door: the CLI (cli/) and the GUI (ui/) call this package
 // for everything they do, and import no other l4case package but query,
 // and from query only the values app hands out — Page, View, Param,
-// TableCount, SQLError, ExportFormat — and Text/JSONValue, which format
+// TableCount, ColumnInfo, SQLError, ExportFormat — and Text/JSONValue, which format
 // their cells the same way everywhere. (boundary_test.go checks this.)
 // Below app, ingest/ reads evidence and query/ owns every SQL statement.
 //

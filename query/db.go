@@ -14,7 +14,7 @@
 //
 // Every SQL statement of l4case lives in this package (schema, migrations,
 // views, the import transaction, the evidence record). Its value types —
-// Page, View, Param, TableCount, SQLError, ExportFormat, and the cell
+// Page, View, Param, TableCount, ColumnInfo, SQLError, ExportFormat, and the cell
 // formatting of Text and JSONValue — are also the vocabulary that app hands
 // to the CLI and the GUI; nothing else of query is theirs to call.
 package query

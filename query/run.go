@@ -435,3 +435,31 @@ func SummarizeDiagnosis(ctx context.Context, db *sql.DB, diagnosisSQL string) ([
 	}
 	return out, after, rows.Err()
 }
+
+// ColumnInfo is a column of a table or view of the case, with what
+// schema.sql says of it.
+type ColumnInfo struct {
+	Table   string
+	Name    string
+	Type    string
+	Comment string
+}
+
+// Columns lists the columns of the case's tables and views, in their order.
+func Columns(ctx context.Context, db *sql.DB) ([]ColumnInfo, error) {
+	rows, err := db.QueryContext(ctx, `SELECT table_name, column_name, data_type, coalesce(comment, '')
+		FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal ORDER BY table_oid, column_index`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ColumnInfo
+	for rows.Next() {
+		var c ColumnInfo
+		if err := rows.Scan(&c.Table, &c.Name, &c.Type, &c.Comment); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

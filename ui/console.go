@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -14,14 +15,20 @@ import (
 	"dev.l4case/l4case/query"
 )
 
-// consoleScreen is the SQL console: the case's tables on the left, the
-// user's SQL above its result. The SQL runs in the case's sandbox (read
-// only, no files, no network), a page at a time, and can be cancelled.
+// consoleScreen is the SQL console: the case's tables and views on the
+// left, each with its columns and what schema.sql says of them (a table
+// tapped is shown whole, a column tapped goes into the SQL at the cursor),
+// the user's SQL above its result, and the SQL run before. The SQL runs in
+// the case's sandbox (read only, no files, no network), a page at a time,
+// and can be cancelled.
 type consoleScreen struct {
 	g       *gui
 	editor  *sqlEntry
-	tables  *widget.List
+	tree    *widget.Tree
 	names   []query.TableCount
+	columns map[string][]query.ColumnInfo
+	about   *widget.Label // what the tapped table or column is
+	history *widget.Select
 	results *results
 	content fyne.CanvasObject
 }
@@ -65,44 +72,133 @@ func newConsoleScreen(g *gui) *consoleScreen {
 		}
 	}
 	s.editor.SetPlaceHolder("SQL over the case — Ctrl+Enter runs it. The console reads the case only: no files, no network, no writes.")
-	s.tables = widget.NewList(
-		func() int { return len(s.names) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if n := s.names[i]; n.View {
-				o.(*widget.Label).SetText(n.Table + " (view)")
-			} else {
-				o.(*widget.Label).SetText(fmt.Sprintf("%s (%d)", n.Table, n.Rows))
-			}
-		})
-	s.tables.OnSelected = func(i widget.ListItemID) {
-		s.setSQL(app.BrowseSQL(s.names[i].Table))
-		s.run()
-		s.tables.UnselectAll()
-	}
+	s.columns = map[string][]query.ColumnInfo{}
+	s.tree = widget.NewTree(s.childUIDs, s.isBranch,
+		func(bool) fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(uid widget.TreeNodeID, _ bool, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.nodeText(uid)) })
+	s.tree.OnSelected = s.tap
+	s.about = widget.NewLabel("Tap a table to see it whole, a column to put its name in the SQL.")
+	s.about.Wrapping = fyne.TextWrapWord
+	s.history = widget.NewSelect(nil, func(sqlText string) {
+		if sqlText != "" {
+			s.setSQL(sqlText)
+		}
+	})
+	s.history.PlaceHolder = "History"
+	s.loadHistory()
 	run := widget.NewButton("Run", s.run)
 	export := widget.NewButton("Export…", func() { g.export(s.editor.Text, "query") })
-	bar := container.NewHBox(run, export)
+	bar := container.NewBorder(nil, nil, container.NewHBox(run, export), nil, s.history)
 	top := container.NewBorder(nil, bar, nil, nil, s.editor)
 	split := container.NewVSplit(top, s.results.content)
 	split.Offset = 0.3
-	main := container.NewHSplit(s.tables, split)
-	main.Offset = 0.18
+	side := container.NewVSplit(s.tree, container.NewVScroll(s.about))
+	side.Offset = 0.75
+	main := container.NewHSplit(side, split)
+	main.Offset = 0.22
 	s.content = main
 	s.refreshTables()
 	return s
 }
 
-// refreshTables lists the tables with their row counts, off the UI goroutine.
+// Tree node ids: "" the root, "t:NAME" a table or view, "c:NAME.COLUMN".
+func (s *consoleScreen) childUIDs(uid widget.TreeNodeID) []widget.TreeNodeID {
+	var out []widget.TreeNodeID
+	switch {
+	case uid == "":
+		for _, n := range s.names {
+			out = append(out, "t:"+n.Table)
+		}
+	case strings.HasPrefix(uid, "t:"):
+		for _, c := range s.columns[uid[2:]] {
+			out = append(out, "c:"+c.Table+"."+c.Name)
+		}
+	}
+	return out
+}
+
+func (s *consoleScreen) isBranch(uid widget.TreeNodeID) bool {
+	return uid == "" || strings.HasPrefix(uid, "t:")
+}
+
+func (s *consoleScreen) nodeText(uid widget.TreeNodeID) string {
+	if t, ok := strings.CutPrefix(uid, "t:"); ok {
+		for _, n := range s.names {
+			if n.Table == t {
+				if n.View {
+					return t + " (view)"
+				}
+				return fmt.Sprintf("%s (%d)", t, n.Rows)
+			}
+		}
+	}
+	if c, ok := s.column(uid); ok {
+		return c.Name + "  " + strings.ToLower(c.Type)
+	}
+	return uid
+}
+
+func (s *consoleScreen) column(uid widget.TreeNodeID) (query.ColumnInfo, bool) {
+	rest, ok := strings.CutPrefix(uid, "c:")
+	if !ok {
+		return query.ColumnInfo{}, false
+	}
+	table, name, _ := strings.Cut(rest, ".")
+	for _, c := range s.columns[table] {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return query.ColumnInfo{}, false
+}
+
+// tap shows a table whole, or puts a column's name in the SQL.
+func (s *consoleScreen) tap(uid widget.TreeNodeID) {
+	defer s.tree.UnselectAll()
+	if t, ok := strings.CutPrefix(uid, "t:"); ok {
+		s.about.SetText(t)
+		s.setSQL(app.BrowseSQL(t))
+		s.run()
+		return
+	}
+	if c, ok := s.column(uid); ok {
+		about := c.Table + "." + c.Name + "  " + c.Type
+		if c.Comment != "" {
+			about += "\n" + c.Comment
+		}
+		s.about.SetText(about)
+		for _, r := range c.Name {
+			s.editor.TypedRune(r)
+		}
+	}
+}
+
+func (s *consoleScreen) loadHistory() {
+	s.history.Options = s.g.c.History()
+	s.history.Refresh()
+}
+
+// refreshTables lists the tables with their row counts and columns, off
+// the UI goroutine.
 func (s *consoleScreen) refreshTables() {
 	c := s.g.c
 	s.g.background(func() {
 		names, err := c.Summary(context.Background())
+		cols, cerr := c.Columns(context.Background())
 		s.g.do(func() {
-			if err == nil {
-				s.names = names
-				s.tables.Refresh()
+			if err != nil || cerr != nil {
+				return
 			}
+			s.names = names
+			s.columns = map[string][]query.ColumnInfo{}
+			for _, col := range cols {
+				s.columns[col.Table] = append(s.columns[col.Table], col)
+			}
+			s.tree.Refresh()
 		})
 	})
 }
@@ -112,6 +208,9 @@ func (s *consoleScreen) setSQL(text string) { s.editor.SetText(text) }
 func (s *consoleScreen) run() {
 	text := s.editor.Text
 	c := s.g.c
+	if c.AddHistory(text) == nil {
+		s.loadHistory()
+	}
 	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
 		return c.Console(ctx, text, offset, limit)
 	})

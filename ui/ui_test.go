@@ -189,7 +189,7 @@ func TestConsolePagesAndRefuses(t *testing.T) {
 		t.Fatalf("tables %v", s.names)
 	}
 	// Picking a table browses it.
-	s.tables.Select(indexOfTable(s.names, "ingest_errors"))
+	s.tree.Select("t:ingest_errors")
 	settle(g)
 	if c := s.results.cells; len(c) != 1 || c[0][2] != "4" || c[0][3] != "line" || !strings.Contains(c[0][4], "twenty-two") {
 		t.Fatalf("ingest_errors: %v", c)
@@ -223,6 +223,29 @@ func TestConsolePagesAndRefuses(t *testing.T) {
 	settle(g)
 	if len(r.cells) != 1 || r.cells[0][0] != "42" {
 		t.Errorf("Ctrl+Enter: %v %q", r.cells, r.status.Text)
+	}
+	// A table's columns are under it, with their type; a column tapped
+	// says what it is and goes into the SQL at the cursor.
+	cols := s.childUIDs("t:flow_logs")
+	if len(cols) < 40 || cols[0] != "c:flow_logs.evidence_id" || s.nodeText("c:flow_logs.dstport") != "dstport  integer" {
+		t.Fatalf("flow_logs columns %v", cols)
+	}
+	s.setSQL("SELECT  FROM flow_logs")
+	s.editor.CursorRow, s.editor.CursorColumn = 0, 7
+	s.tree.Select("c:flow_logs.dstport")
+	if s.editor.Text != "SELECT dstport FROM flow_logs" || !strings.Contains(s.about.Text, "destination port") {
+		t.Errorf("column tapped: SQL %q, about %q", s.editor.Text, s.about.Text)
+	}
+	// What ran is in the history, newest first, and comes back from it.
+	if h := s.history.Options; len(h) < 4 || h[0] != "SELECT 42 AS answer" || h[1] != "SELECT *\nFROM read_csv('/etc/passwd')" {
+		t.Errorf("history %q", h)
+	}
+	s.history.SetSelected("SELECT range AS n FROM range(1200)")
+	if s.editor.Text != "SELECT range AS n FROM range(1200)" {
+		t.Errorf("history picked: %q", s.editor.Text)
+	}
+	if h := g.c.History(); len(h) != len(s.history.Options) {
+		t.Errorf("the case keeps %d statements, the console shows %d", len(h), len(s.history.Options))
 	}
 }
 
