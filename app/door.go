@@ -21,6 +21,9 @@ func LookupView(name string) (query.View, error) { return query.LookupView(name)
 // IngestErrorsSQL lists the first limit records import rejected, in file order.
 func IngestErrorsSQL(limit int) string { return query.IngestErrorsSQL(limit) }
 
+// RejectedSQL lists the records import rejected from one evidence file.
+func RejectedSQL(evidenceID int) string { return query.RejectedSQL(evidenceID) }
+
 // Versions are the versions of what l4case is made of.
 type Versions struct {
 	L4case     string

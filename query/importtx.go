@@ -117,6 +117,12 @@ func IngestErrorsSQL(limit int) string {
 	return fmt.Sprintf(`SELECT evidence_id, file, unit, line_or_offset, reason, raw FROM ingest_errors ORDER BY evidence_id, line_or_offset LIMIT %d`, limit)
 }
 
+// RejectedSQL lists the records import rejected from one evidence file, in
+// file order.
+func RejectedSQL(evidenceID int) string {
+	return fmt.Sprintf(`SELECT line_or_offset, unit, reason, raw FROM ingest_errors WHERE evidence_id = %d ORDER BY line_or_offset`, evidenceID)
+}
+
 // DuckDBVersion is the version of the linked DuckDB library.
 func DuckDBVersion(ctx context.Context) (string, error) {
 	db, err := open("")

@@ -20,7 +20,7 @@ var evidenceCols = []struct {
 	width float32
 }{
 	{"#", 40}, {"Kind", 70}, {"File", 360}, {"Size", 90}, {"Rows", 90}, {"Rejected", 80},
-	{"Format", 260}, {"Node", 120}, {"SHA-256", 520},
+	{"Format", 260}, {"Node", 120}, {"Imported", 170}, {"SHA-256", 130},
 }
 
 // evidenceScreen lists the case's evidence and imports more.
@@ -33,10 +33,15 @@ type evidenceScreen struct {
 	cancel  *widget.Button
 	stop    context.CancelFunc
 	content fyne.CanvasObject
+
+	evidence []app.Evidence // the rows' files
+	selected int            // row picked, -1 for none
+	copySHA  *widget.Button
+	rejected *widget.Button
 }
 
 func newEvidenceScreen(g *gui) *evidenceScreen {
-	s := &evidenceScreen{g: g}
+	s := &evidenceScreen{g: g, selected: -1}
 	s.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(s.rows), len(evidenceCols) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
@@ -68,6 +73,35 @@ func newEvidenceScreen(g *gui) *evidenceScreen {
 		}
 	})
 	s.cancel.Hide()
+	// A row picked shows the whole path and hash, which the table cuts.
+	s.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row < 0 || id.Row >= len(s.evidence) {
+			return
+		}
+		s.selected = id.Row
+		e := s.evidence[id.Row]
+		s.status.SetText(fmt.Sprintf("#%d %s\nSHA-256 %s, imported %s", e.ID, e.Name, e.SHA256, e.ImportedAt.Format("2006-01-02 15:04:05 MST")))
+		s.copySHA.Show()
+		if e.Rejected > 0 {
+			s.rejected.Show()
+		} else {
+			s.rejected.Hide()
+		}
+	}
+	s.copySHA = widget.NewButton("Copy SHA-256", func() {
+		if s.selected >= 0 {
+			g.a.Clipboard().SetContent(s.evidence[s.selected].SHA256)
+		}
+	})
+	s.rejected = widget.NewButton("Show rejected records", func() {
+		if s.selected >= 0 {
+			g.console.setSQL(app.RejectedSQL(s.evidence[s.selected].ID))
+			g.console.run()
+			g.selectScreen("sql")
+		}
+	})
+	s.copySHA.Hide()
+	s.rejected.Hide()
 	importFiles := widget.NewButton("Import file…", func() {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
@@ -85,7 +119,7 @@ func newEvidenceScreen(g *gui) *evidenceScreen {
 			s.importPaths([]string{u.Path()})
 		}, g.w)
 	})
-	top := container.NewHBox(importFiles, importDir, s.cancel)
+	top := container.NewHBox(importFiles, importDir, s.cancel, s.copySHA, s.rejected)
 	bottom := container.NewBorder(nil, nil, nil, nil, container.NewVBox(s.bar, s.status))
 	s.content = container.NewBorder(top, bottom, nil, nil, s.table)
 	s.refresh()
@@ -95,12 +129,14 @@ func newEvidenceScreen(g *gui) *evidenceScreen {
 // refresh reloads the list from the case manifest (UI goroutine).
 func (s *evidenceScreen) refresh() {
 	ev := s.g.c.Evidence()
+	s.evidence = ev
+	s.selected = -1
 	s.rows = s.rows[:0]
 	var rows, rejected int64
 	for _, e := range ev {
 		s.rows = append(s.rows, []string{
 			fmt.Sprint(e.ID), e.Kind, shortPath(e.Name), app.SizeText(e.Size), fmt.Sprint(e.Rows), fmt.Sprint(e.Rejected),
-			e.Format, e.Node, e.SHA256,
+			e.Format, e.Node, e.ImportedAt.Format("2006-01-02 15:04:05"), e.SHA256[:min(12, len(e.SHA256))] + "…",
 		})
 		rows += e.Rows
 		rejected += e.Rejected

@@ -186,6 +186,19 @@ func (g *gui) show(c *app.Case) {
 		container.NewTabItem("Findings", g.findings.content),
 	)
 	g.w.SetContent(g.tabs)
+	// Files and folders dropped on the window are imported.
+	g.w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
+		var paths []string
+		for _, u := range uris {
+			if u.Scheme() == "file" {
+				paths = append(paths, u.Path())
+			}
+		}
+		if len(paths) > 0 {
+			g.selectScreen("evidence")
+			g.evidence.importPaths(paths)
+		}
+	})
 }
 
 // Screenshot writes what the window shows to a PNG file, and leaves the

@@ -325,3 +325,28 @@ func TestMenuAndRecentCases(t *testing.T) {
 		t.Errorf("the welcome screen does not offer %s among the recent cases", c.Dir)
 	}
 }
+
+// A file picked on the Evidence screen shows its whole path and hash, and
+// its rejected records open in the console.
+func TestEvidenceRowShowsHashAndRejected(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	s := g.evidence
+	if got := s.rows[0][9]; got != "bc3a7bd0b1d5…" {
+		t.Errorf("SHA-256 cell %q", got)
+	}
+	s.table.Select(widget.TableCellID{Row: 0, Col: 2})
+	if !strings.Contains(s.status.Text, "SHA-256 bc3a7bd0b1d5a849cbef87099996da8b981062ceeca5287795f440c13479734e") ||
+		!strings.Contains(s.status.Text, "../testdata/flowlogs/aws-docs-v2-broken.log") || !s.rejected.Visible() {
+		t.Fatalf("status %q, Show rejected visible %v", s.status.Text, s.rejected.Visible())
+	}
+	test.Tap(s.copySHA)
+	if got := g.a.Clipboard().Content(); got != "bc3a7bd0b1d5a849cbef87099996da8b981062ceeca5287795f440c13479734e" {
+		t.Errorf("clipboard %q", got)
+	}
+	test.Tap(s.rejected)
+	settle(g)
+	if Screens[g.tabs.SelectedIndex()] != "sql" || len(g.console.results.cells) != 1 || !strings.Contains(g.console.results.cells[0][2], "twenty-two") {
+		t.Errorf("rejected records: on %s, %v", Screens[g.tabs.SelectedIndex()], g.console.results.cells)
+	}
+}
