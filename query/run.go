@@ -401,6 +401,15 @@ func TableCounts(ctx context.Context, db *sql.DB) ([]TableCount, error) {
 	return out, views.Err()
 }
 
+// SortedSQL is sqlText's result ordered by one of its columns.
+func SortedSQL(sqlText, column string, desc bool) string {
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	return `SELECT * FROM (` + "\n" + trimStatement(sqlText) + "\n" + `) ORDER BY "` + strings.ReplaceAll(column, `"`, `""`) + `" ` + dir + ` NULLS LAST`
+}
+
 // BrowseSQL is the query that shows a table or view whole.
 func BrowseSQL(table string) string {
 	return `SELECT * FROM "` + strings.ReplaceAll(table, `"`, `""`) + `"`

@@ -211,7 +211,5 @@ func (s *consoleScreen) run() {
 	if c.AddHistory(text) == nil {
 		s.loadHistory()
 	}
-	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
-		return c.Console(ctx, text, offset, limit)
-	})
+	s.results.runSQL(text)
 }

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"dev.l4case/l4case/app"
-	"dev.l4case/l4case/query"
 )
 
 // verdictText says in words what each verdict of the diagnosis means.
@@ -103,7 +102,10 @@ func (s *diagnosisScreen) load() {
 func (s *diagnosisScreen) pick(verdict string) {
 	c := s.g.c
 	s.results.source = "diagnosis, verdict " + verdict
-	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
-		return c.RunView(ctx, "nacl_sg_diagnosis", map[string]string{"verdict": verdict}, offset, limit)
-	})
+	sqlText, err := c.ViewSQL("nacl_sg_diagnosis", map[string]string{"verdict": verdict})
+	if err != nil {
+		s.head.SetText(err.Error())
+		return
+	}
+	s.results.runSQL(sqlText)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -22,12 +23,18 @@ const pageSize = 500
 // fetchFunc fetches one page of a result; the caller says which.
 type fetchFunc func(ctx context.Context, offset, limit int) (*query.Page, error)
 
+// A results table's SQL can be sorted by a column: tapping a header sorts
+// by it, tapping it again reverses, a third time goes back to the SQL's own order.
+
 // results shows a query result a page at a time, with Previous/Next, a
 // status line (rows shown, time taken, or the error with its position) and
 // a Cancel button while a page is being computed.
 type results struct {
 	g       *gui
 	fetch   fetchFunc
+	sqlText string // what runSQL runs; sorted by sortCol when set
+	sortCol string
+	desc    bool
 	page    *query.Page
 	cells   [][]string
 	table   *widget.Table
@@ -38,7 +45,9 @@ type results struct {
 	traceIt *widget.Button // traces the selected row, when it names a request
 	key     app.TraceKey
 	markRow *widget.Button // bookmarks the selected row as a finding
+	copy    *widget.Button // copies the selected cell, or its row
 	row     int            // the selected row, -1 for none
+	col     int
 	source  string         // what the rows are, for a finding: "view rejects", "SQL console"
 	stop    context.CancelFunc
 	gen     int // which load is current; an older one's page is dropped
@@ -69,8 +78,9 @@ func newResults(g *gui, source string) *results {
 	r.table.OnSelected = func(id widget.TableCellID) {
 		if r.page != nil && id.Row >= 0 && id.Row < len(r.cells) && id.Col >= 0 {
 			r.status.SetText(r.page.Columns[id.Col] + ": " + r.cells[id.Row][id.Col])
-			r.row = id.Row
+			r.row, r.col = id.Row, id.Col
 			r.markRow.Show()
+			r.copy.Show()
 			if key, ok := timeline.KeyOfRow(r.page.Columns, r.cells[id.Row]); ok {
 				r.key = key
 				r.traceIt.Show()
@@ -80,18 +90,30 @@ func newResults(g *gui, source string) *results {
 			r.content.Refresh()
 		}
 	}
-	// Wide enough for the row numbers of a page deep into a result.
-	r.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("0000000") }
+	// Column headers are buttons that sort; row headers number the rows,
+	// wide enough for a page deep into a result.
+	r.table.CreateHeader = func() fyne.CanvasObject {
+		b := widget.NewButton("0000000", nil)
+		b.Importance = widget.LowImportance
+		b.Alignment = widget.ButtonAlignLeading
+		return b
+	}
 	r.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		l := o.(*widget.Label)
+		b := o.(*widget.Button)
+		b.OnTapped = nil
 		switch {
 		case id.Row < 0 && id.Col >= 0 && r.page != nil:
-			l.TextStyle.Bold = true
-			l.SetText(r.page.Columns[id.Col])
+			col := r.page.Columns[id.Col]
+			text := col
+			if col == r.sortCol {
+				text += map[bool]string{false: " ▲", true: " ▼"}[r.desc]
+			}
+			b.SetText(text)
+			b.OnTapped = func() { r.sortBy(col) }
 		case id.Col < 0 && id.Row >= 0 && r.page != nil:
-			l.SetText(fmt.Sprint(r.page.Offset + id.Row + 1))
+			b.SetText(fmt.Sprint(r.page.Offset + id.Row + 1))
 		default:
-			l.SetText("")
+			b.SetText("")
 		}
 	}
 	r.status = widget.NewLabel("")
@@ -109,15 +131,63 @@ func newResults(g *gui, source string) *results {
 			r.g.bookmark(app.RowFinding(r.source, r.page.Columns, r.cells[r.row], "", ""))
 		}
 	})
+	// Copy: the cell; its whole row as tab-separated text when the Shift
+	// key is not at hand (a second tap copies the row).
+	r.copy = widget.NewButton("Copy", func() {
+		if r.page == nil || r.row < 0 || r.row >= len(r.cells) {
+			return
+		}
+		cell := r.cells[r.row][r.col]
+		clip := r.g.a.Clipboard()
+		if clip.Content() == cell {
+			clip.SetContent(strings.Join(r.cells[r.row], "\t"))
+			r.status.SetText("copied the row")
+			return
+		}
+		clip.SetContent(cell)
+		r.status.SetText("copied " + r.page.Columns[r.col] + " (Copy again for the whole row)")
+	})
+	r.copy.Hide()
 	r.prev.Disable()
 	r.next.Disable()
 	r.cancel.Hide()
 	r.traceIt.Hide()
 	r.markRow.Hide()
 	r.row = -1
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.traceIt, r.markRow, r.cancel, r.prev, r.next), r.status)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(r.traceIt, r.markRow, r.copy, r.cancel, r.prev, r.next), r.status)
 	r.content = container.NewBorder(nil, bar, nil, nil, r.table)
 	return r
+}
+
+// runSQL runs SQL over the case a page at a time, sortable by a header.
+func (r *results) runSQL(sqlText string) {
+	r.sqlText, r.sortCol, r.desc = sqlText, "", false
+	r.run(r.sqlFetch)
+}
+
+func (r *results) sqlFetch(ctx context.Context, offset, limit int) (*query.Page, error) {
+	q := r.sqlText
+	if r.sortCol != "" {
+		q = app.SortedSQL(q, r.sortCol, r.desc)
+	}
+	return r.g.c.Console(ctx, q, offset, limit)
+}
+
+// sortBy sorts an SQL result by col: ascending, then descending, then as
+// the SQL orders it.
+func (r *results) sortBy(col string) {
+	if r.sqlText == "" {
+		return
+	}
+	switch {
+	case r.sortCol != col:
+		r.sortCol, r.desc = col, false
+	case !r.desc:
+		r.desc = true
+	default:
+		r.sortCol, r.desc = "", false
+	}
+	r.load(0)
 }
 
 // run starts a new result from its first page.

@@ -94,6 +94,12 @@ func Create(a fyne.App, w fyne.Window, c *app.Case) {
 // CreateAt is Create opening on a given screen or trace.
 func CreateAt(a fyne.App, w fyne.Window, c *app.Case, start Start) {
 	g := &gui{a: a, w: w, do: fyne.Do}
+	g.create(c, start)
+}
+
+// create fills the window; tests call it with their own UI queue.
+func (g *gui) create(c *app.Case, start Start) {
+	a, w := g.a, g.w
 	if start.Screenshot != "" {
 		ready := start.Ready
 		start.Ready = func(traceErr error) {

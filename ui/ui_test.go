@@ -285,7 +285,9 @@ func TestMenuAndRecentCases(t *testing.T) {
 	defer a.Quit()
 	w := test.NewWindow(nil)
 	defer w.Close()
-	CreateAt(a, w, c, Start{Screen: "evidence"})
+	g := testGUI(a, w)
+	g.create(c, Start{Screen: "evidence"})
+	settle(g)
 	var items []string
 	for _, m := range w.MainMenu().Items {
 		for _, it := range m.Items {
@@ -348,5 +350,64 @@ func TestEvidenceRowShowsHashAndRejected(t *testing.T) {
 	settle(g)
 	if Screens[g.tabs.SelectedIndex()] != "sql" || len(g.console.results.cells) != 1 || !strings.Contains(g.console.results.cells[0][2], "twenty-two") {
 		t.Errorf("rejected records: on %s, %v", Screens[g.tabs.SelectedIndex()], g.console.results.cells)
+	}
+}
+
+// Copy puts a result cell on the clipboard, and its row on a second tap.
+func TestResultsCopyCellAndRow(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	s := g.console
+	s.setSQL("SELECT 1 AS a, 'x' AS b")
+	s.run()
+	settle(g)
+	r := s.results
+	r.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	test.Tap(r.copy)
+	if got := g.a.Clipboard().Content(); got != "x" {
+		t.Errorf("cell copied as %q", got)
+	}
+	test.Tap(r.copy)
+	if got := g.a.Clipboard().Content(); got != "1\tx" {
+		t.Errorf("row copied as %q", got)
+	}
+}
+
+// A header sorts the whole result by its column: up, down, then back to
+// the SQL's own order.
+func TestResultsSortByHeader(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	s := g.console
+	s.setSQL("SELECT * FROM (VALUES (2, 'b'), (3, NULL), (1, 'a')) t(n, s)")
+	s.run()
+	settle(g)
+	r := s.results
+	col := func(i int) string {
+		var out []string
+		for _, row := range r.cells {
+			out = append(out, row[i])
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct{ sortBy, want string }{
+		{"n", "1,2,3"}, {"n", "3,2,1"}, {"n", "2,3,1"}, {"s", "1,2,3"}, {"s", "2,1,3"},
+	} {
+		r.sortBy(c.sortBy)
+		settle(g)
+		if got := col(0); got != c.want {
+			t.Errorf("after sorting by %s: n = %s, want %s (status %q)", c.sortBy, got, c.want, r.status.Text)
+		}
+	}
+	// A header is a button that sorts by its column.
+	b := widget.NewButton("", nil)
+	r.table.UpdateHeader(widget.TableCellID{Row: -1, Col: 1}, b)
+	if b.Text != "s ▼" {
+		t.Errorf("header %q", b.Text)
+	}
+	test.Tap(b)
+	settle(g)
+	if got := col(0); got != "2,3,1" {
+		t.Errorf("after tapping s's header: %s", got)
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -124,7 +123,10 @@ func (s *viewsScreen) runView() {
 	name, args := s.current.Name, s.args()
 	c := s.g.c
 	s.results.source = "view " + name
-	s.results.run(func(ctx context.Context, offset, limit int) (*query.Page, error) {
-		return c.RunView(ctx, name, args, offset, limit)
-	})
+	sqlText, err := c.ViewSQL(name, args)
+	if err != nil {
+		s.results.status.SetText(err.Error())
+		return
+	}
+	s.results.runSQL(sqlText)
 }
