@@ -114,7 +114,9 @@ func (c *Case) DiagnosisSummary(ctx context.Context, args map[string]string) (*D
 
 // SortedSQL is a query's result ordered by one of its columns, for result
 // tables sorted by a header.
-func SortedSQL(sqlText, column string, desc bool) string { return query.SortedSQL(sqlText, column, desc) }
+func SortedSQL(sqlText, column string, desc bool) string {
+	return query.SortedSQL(sqlText, column, desc)
+}
 
 // BrowseSQL is the query that shows a table whole, for a console that lists
 // the tables (the console pages it).

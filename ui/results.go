@@ -48,7 +48,7 @@ type results struct {
 	copy    *widget.Button // copies the selected cell, or its row
 	row     int            // the selected row, -1 for none
 	col     int
-	source  string         // what the rows are, for a finding: "view rejects", "SQL console"
+	source  string // what the rows are, for a finding: "view rejects", "SQL console"
 	stop    context.CancelFunc
 	gen     int // which load is current; an older one's page is dropped
 	content fyne.CanvasObject
