@@ -567,7 +567,7 @@ func (tr *tracer) fromFlowRecord(rec Ref, eni string, cs []*convRow, at time.Tim
 	pick := nearestConv(owners, at)
 	if len(owners) > 1 {
 		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("flow-log record %d:%d aggregates %d connections of the same tuple; this is the one nearest %s (use --at)",
-			rec.Evidence, rec.N, len(owners), atText(at, pick.first)))
+			rec.Evidence, rec.N, len(owners), atText(at)))
 	}
 	return tr.fromConv(pick)
 }
@@ -621,15 +621,17 @@ func (tr *tracer) fromRequests(reqs []*httpRow, at time.Time) error {
 		return nil
 	}
 	f := nearestConv(fronts, at)
-	if n := countDistinctTimes(fronts, f); n > 0 {
+	if n := otherConnections(fronts, f); n > 0 {
 		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("request-id %s was sent on %d other connection(s) too; this is the one nearest %s (use --at)",
-			tr.t.Request.RequestID, n, atText(at, f.first)))
+			tr.t.Request.RequestID, n, atText(at)))
 	}
 	tr.conn.front = f
 	return nil
 }
 
-func countDistinctTimes(cs []*convRow, pick *convRow) int {
+// otherConnections counts the connections of cs that are not pick nor a
+// copy of it (the same initiator's ISN).
+func otherConnections(cs []*convRow, pick *convRow) int {
 	n := 0
 	for _, c := range cs {
 		if c != pick && c.isn != pick.isn {
@@ -639,7 +641,7 @@ func countDistinctTimes(cs []*convRow, pick *convRow) int {
 	return n
 }
 
-func atText(at, def time.Time) string {
+func atText(at time.Time) string {
 	if at.IsZero() {
 		return "the first"
 	}
@@ -705,11 +707,13 @@ func (tr *tracer) frontFromELB() error {
 			return err
 		}
 		for _, r := range reqs {
-			if c, err := tr.conv(r.ev, r.conv); err != nil || c != nil && tr.role(c) == "front" {
-				if err == nil {
-					tr.conn.front, tr.elbByTrace = c, true
-				}
+			c, err := tr.conv(r.ev, r.conv)
+			if err != nil {
 				return err
+			}
+			if c != nil && tr.role(c) == "front" {
+				tr.conn.front, tr.elbByTrace = c, true
+				return nil
 			}
 		}
 		return nil
@@ -742,7 +746,7 @@ func nearestELB(es []*elbRow, at time.Time, tr *tracer) *elbRow {
 		}
 	}
 	if len(es) > 1 {
-		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("%d ELB log lines name client %s:%d; this is the one nearest %s", len(es), best.client, best.clientPort, atText(at, best.time)))
+		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("%d ELB log lines name client %s:%d; this is the one nearest %s", len(es), best.client, best.clientPort, atText(at)))
 	}
 	return best
 }

@@ -125,7 +125,7 @@ func (tr *tracer) build() error {
 		if err != nil {
 			return err
 		}
-		for _, g := range tr.byENI(nearestWindows(fs, ref, nil)) {
+		for _, g := range tr.byENI(nearestWindows(fs, ref)) {
 			t.Hops = append(t.Hops, tr.flowHop("client_lb", "client", "lb", g, ref, true))
 		}
 	}
@@ -530,39 +530,28 @@ func exactly(fwd, back int64, cs []*convRow) *convRow {
 }
 
 // nearestWindows keeps, per ENI, the records of the aggregation window
-// nearest to at — unless a rival connection of the same tuple is nearer to
-// that window, in which case the records are the rival's.
-func nearestWindows(fs []*flowRow, at time.Time, rivals []time.Time) []*flowRow {
-	dist := func(f *flowRow, t time.Time) time.Duration {
+// nearest to at (both directions of a window start within a second or two):
+// for the legs whose records no captured connection dates, the client's to
+// the load balancer and the overlay's between nodes.
+func nearestWindows(fs []*flowRow, at time.Time) []*flowRow {
+	dist := func(f *flowRow) time.Duration {
 		switch {
-		case t.Before(f.start):
-			return f.start.Sub(t)
-		case t.After(f.end.Add(time.Second)):
-			return t.Sub(f.end)
+		case at.Before(f.start):
+			return f.start.Sub(at)
+		case at.After(f.end.Add(time.Second)):
+			return at.Sub(f.end)
 		}
 		return 0
 	}
 	best := map[string]time.Duration{}
 	for _, f := range fs {
-		d := dist(f, at)
-		if b, ok := best[f.eni]; !ok || d < b {
-			best[f.eni] = d
+		if b, ok := best[f.eni]; !ok || dist(f) < b {
+			best[f.eni] = dist(f)
 		}
 	}
 	var out []*flowRow
 	for _, f := range fs {
-		d := dist(f, at)
-		// Both directions of a window start within a second or two.
-		if d > best[f.eni]+2*time.Second {
-			continue
-		}
-		mine := true
-		for _, r := range rivals {
-			if dist(f, r) < d {
-				mine = false
-			}
-		}
-		if mine {
+		if dist(f) <= best[f.eni]+2*time.Second {
 			out = append(out, f)
 		}
 	}
@@ -689,7 +678,7 @@ func (tr *tracer) overlay(b *convRow) error {
 	if err != nil {
 		return err
 	}
-	for _, g := range tr.byENI(nearestWindows(fs, b.first, nil)) {
+	for _, g := range tr.byENI(nearestWindows(fs, b.first)) {
 		h := tr.flowHop("router_backend", "router", "backend", g, b.first, false)
 		h.Match = "heuristic: the tunnel between the two nodes in the window, shared by every pod-to-pod connection between them"
 		h.Confidence = 0.3
