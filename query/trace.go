@@ -703,20 +703,11 @@ func (tr *tracer) frontFromELB() error {
 		if err != nil {
 			return err
 		}
-		if err := tr.prefetch(reqs); err != nil {
-			return err
+		c, err := tr.firstLeg(reqs, "front")
+		if c != nil {
+			tr.conn.front, tr.elbByTrace = c, true
 		}
-		for _, r := range reqs {
-			c, err := tr.conv(r.ev, r.conv)
-			if err != nil {
-				return err
-			}
-			if c != nil && tr.role(c) == "front" {
-				tr.conn.front, tr.elbByTrace = c, true
-				return nil
-			}
-		}
-		return nil
+		return err
 	}
 	ps, err := tr.proxies(`src_addr = ? AND src_port = ? AND time BETWEEN ? AND ?`, e.client, e.clientPort, e.time.Add(-elbWindow), e.time.Add(elbWindow))
 	if err != nil || len(ps) == 0 {
@@ -909,17 +900,28 @@ func (tr *tracer) frontFromBack() error {
 	if err != nil {
 		return err
 	}
+	c, err := tr.firstLeg(reqs, "front")
+	if c != nil {
+		tr.conn.front = c
+	}
+	return err
+}
+
+// firstLeg is the first connection that carried one of reqs and plays role.
+func (tr *tracer) firstLeg(reqs []*httpRow, role string) (*convRow, error) {
+	if err := tr.prefetch(reqs); err != nil {
+		return nil, err
+	}
 	for _, r := range reqs {
 		c, err := tr.conv(r.ev, r.conv)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if c != nil && tr.role(c) == "front" {
-			tr.conn.front = c
-			return nil
+		if c != nil && tr.role(c) == role {
+			return c, nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // backFromFront finds the router's connection to the backend that carried
@@ -938,18 +940,10 @@ func (tr *tracer) backFromFront() error {
 		if err != nil {
 			return err
 		}
-		if err := tr.prefetch(reqs); err != nil {
+		c, err := tr.firstLeg(reqs, "back")
+		if err != nil || c != nil {
+			tr.conn.back = c
 			return err
-		}
-		for _, r := range reqs {
-			c, err := tr.conv(r.ev, r.conv)
-			if err != nil {
-				return err
-			}
-			if c != nil && tr.role(c) == "back" {
-				tr.conn.back = c
-				return nil
-			}
 		}
 	}
 	if tr.t.Request.URI != "" && tr.t.Request.Client != "" {
