@@ -64,3 +64,18 @@ func (c *Case) dropTraceCache() {
 	c.traces = nil
 	c.mu.Unlock()
 }
+
+// Packet is a frame of a captured conversation.
+type Packet = query.Packet
+
+// ConversationPackets lists the first limit frames of a capture's stream,
+// for the timeline's ladder of a hop.
+func (c *Case) ConversationPackets(ctx context.Context, stream Ref, limit int) ([]Packet, error) {
+	c.use.RLock()
+	defer c.use.RUnlock()
+	db, err := c.Reader()
+	if err != nil {
+		return nil, err
+	}
+	return query.ConversationPackets(ctx, db, stream.Evidence, stream.N, limit)
+}

@@ -1150,3 +1150,53 @@ func (tr *tracer) query(q string, args ...any) (*sql.Rows, error) {
 func (tr *tracer) queryRow(q string, args ...any) *sql.Row {
 	return tr.db.QueryRowContext(tr.ctx, q, args...)
 }
+
+// Packet is one frame of a captured conversation, for a ladder diagram.
+type Packet struct {
+	Frame      int64     `json:"frame"`
+	Time       time.Time `json:"time"`
+	FromA      bool      `json:"from_initiator"` // sent by the conversation's initiator (a)
+	Flags      string    `json:"flags"`          // SYN, SYN-ACK, ACK, PSH-ACK, FIN-ACK, RST...
+	Seq        int64     `json:"seq"`
+	Ack        int64     `json:"ack"`
+	PayloadLen int64     `json:"payload_len"`
+	Src, Dst   string    `json:"-"`
+}
+
+// ConversationPackets lists the first limit frames of a capture's TCP stream.
+func ConversationPackets(ctx context.Context, db *sql.DB, evidenceID int, stream int64, limit int) ([]Packet, error) {
+	rows, err := db.QueryContext(ctx, `SELECT p.frame, p.ts, p.src || ':' || p.sport, p.dst || ':' || p.dport,
+		coalesce(p.tcp_flags, 0), coalesce(p.seq, 0), coalesce(p.ack, 0), coalesce(p.payload_len, 0), c.a_addr || ':' || c.a_port
+		FROM packets p JOIN tcp_conversations c ON c.evidence_id = p.evidence_id AND c.conv_id = p.conv_id
+		WHERE p.evidence_id = ? AND p.conv_id = ? ORDER BY p.frame LIMIT ?`, evidenceID, stream, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Packet
+	for rows.Next() {
+		var p Packet
+		var flags int
+		var a string
+		if err := rows.Scan(&p.Frame, &p.Time, &p.Src, &p.Dst, &flags, &p.Seq, &p.Ack, &p.PayloadLen, &a); err != nil {
+			return nil, err
+		}
+		p.Time, p.FromA, p.Flags = p.Time.UTC(), p.Src == a, tcpFlagNames(flags)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// tcpFlagNames spells TCP flags as Wireshark's summary does.
+func tcpFlagNames(f int) string {
+	var names []string
+	for _, x := range []struct {
+		bit  int
+		name string
+	}{{2, "SYN"}, {1, "FIN"}, {4, "RST"}, {8, "PSH"}, {16, "ACK"}, {32, "URG"}} {
+		if f&x.bit != 0 {
+			names = append(names, x.name)
+		}
+	}
+	return strings.Join(names, "-")
+}

@@ -128,12 +128,51 @@ func inputText(k app.TraceKey) string {
 	return ""
 }
 
-// showHop shows what one hop rests on.
+// ladderFrames is how many frames of a stream the ladder shows.
+const ladderFrames = 60
+
+// showHop shows what one hop rests on, and for a captured stream its
+// packets as a ladder, read off the UI goroutine.
 func (s *timelineScreen) showHop(i int) {
 	if s.current == nil || i < 0 || i >= len(s.current.Hops) {
 		return
 	}
-	s.details.SetText(hopText(s.current.Hops[i]))
+	h := s.current.Hops[i]
+	text := hopText(h)
+	s.details.SetText(text)
+	if h.Packets == nil {
+		return
+	}
+	labels := map[int64]string{}
+	for _, e := range h.Evidence {
+		if e.Unit == "frame" && e.Label != "first" && e.Label != "last" {
+			labels[e.N] = e.Label
+		}
+	}
+	a, b := s.laneAddr(h.From), s.laneAddr(h.To)
+	c, gen, ref := s.g.c, s.gen, *h.Packets
+	s.g.background(func() {
+		pkts, err := c.ConversationPackets(context.Background(), ref, ladderFrames)
+		s.g.do(func() {
+			if gen != s.gen {
+				return
+			}
+			if err != nil {
+				s.details.SetText(text + "\n\npackets: " + err.Error())
+				return
+			}
+			s.details.SetText(text + "\n\n" + timeline.Ladder(pkts, a, b, labels))
+		})
+	})
+}
+
+func (s *timelineScreen) laneAddr(id string) string {
+	for _, l := range s.current.Lanes {
+		if l.ID == id {
+			return l.Addr
+		}
+	}
+	return id
 }
 
 // hopText is a hop's details as the details pane shows them.

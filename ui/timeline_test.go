@@ -97,8 +97,16 @@ func TestTimelineDrawsATrace(t *testing.T) {
 	for i, r := range rows {
 		if h := s.current.Hops[r.Hop]; h.Step == "lb_node" && h.Source == "capture" {
 			s.diagram.Tapped(&fyne.PointEvent{Position: fyne.NewPos((r.X1+r.X2)/2, r.Y+2)})
+			settle(g)
 			if s.diagram.selected != i || !strings.Contains(s.details.Text, "PROXY v1 "+dropped.Client) || !strings.Contains(s.details.Text, "frame") {
 				t.Errorf("tapped the capture row: selected %d, details %q", s.diagram.selected, s.details.Text)
+			}
+			// Its packets as a ladder: the handshake, the PROXY header, the
+			// request, the 503 five seconds later.
+			for _, want := range []string{" SYN ", "◀", " SYN-ACK ", " PSH-ACK len", "· PROXY", "· request", "· response 503"} {
+				if !strings.Contains(s.details.Text, want) {
+					t.Errorf("ladder lacks %q:\n%s", want, s.details.Text)
+				}
 			}
 		}
 	}
