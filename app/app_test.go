@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"dev.l4case/l4case/ingest"
 	"dev.l4case/l4case/query"
@@ -433,5 +434,22 @@ func TestInterruptedPairingRunsAgain(t *testing.T) {
 	}
 	if p, _ := c.Console(ctx, "SELECT count(*) FROM case_meta WHERE key = 'derive_pending'", 0, 1); p.Rows[0][0] != int64(0) {
 		t.Error("derive_pending still set")
+	}
+}
+
+// The import's progress line, as the CLI and the GUI show it.
+func TestImportStatusLine(t *testing.T) {
+	for _, c := range []struct {
+		s    ImportStatus
+		want string
+	}{
+		{ImportStatus{File: "x.log.gz", Kind: "flowlog", Index: 2, Total: 5, Bytes: 12 << 20, Size: 48 << 20, Records: 1234567, Elapsed: 4 * time.Second},
+			"[2/5] flowlog x.log.gz  25.0% 12.0 MiB/48.0 MiB 1,234,567 rows 308,641 rows/s ETA 12s"},
+		{ImportStatus{File: "a.pcap", Kind: "pcap", Index: 1, Total: 1, Records: 10, Rejected: 2, Elapsed: 100 * time.Millisecond},
+			"[1/1] pcap a.pcap 10 rows (2 rejected)"},
+	} {
+		if got := c.s.Line(); got != c.want {
+			t.Errorf("Line() = %q, want %q", got, c.want)
+		}
 	}
 }

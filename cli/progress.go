@@ -98,24 +98,8 @@ func (d *importDisplay) Status(s app.ImportStatus) {
 
 // statusLine is "[2/5] flowlog x.log.gz  45% 12.3 MiB/27.0 MiB  120,345 rows  250k rows/s  ETA 3s".
 func statusLine(s app.ImportStatus) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%d/%d] %s %s ", s.Index, s.Total, s.Kind, shorten(s.File, 40))
-	if s.Size > 0 {
-		pct := float64(s.Bytes) * 100 / float64(s.Size)
-		fmt.Fprintf(&b, "%5.1f%% %s/%s ", pct, app.SizeText(s.Bytes), app.SizeText(s.Size))
-	}
-	fmt.Fprintf(&b, "%s rows", humanCount(s.Records))
-	if s.Rejected > 0 {
-		fmt.Fprintf(&b, " (%s rejected)", humanCount(s.Rejected))
-	}
-	if sec := s.Elapsed.Seconds(); sec > 0.2 {
-		fmt.Fprintf(&b, " %s rows/s", humanCount(int64(float64(s.Records)/sec)))
-		if s.Bytes > 0 && s.Size > s.Bytes {
-			eta := time.Duration(float64(s.Elapsed) * float64(s.Size-s.Bytes) / float64(s.Bytes))
-			fmt.Fprintf(&b, " ETA %s", eta.Round(time.Second))
-		}
-	}
-	return b.String()
+	s.File = shorten(s.File, 40)
+	return s.Line()
 }
 
 func (d *importDisplay) Done(r app.FileResult) {
@@ -187,17 +171,4 @@ func shorten(s string, n int) string {
 }
 
 // humanCount writes 1234567 as 1,234,567.
-func humanCount(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func humanCount(n int64) string { return app.CountText(n) }

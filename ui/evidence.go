@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -201,8 +200,7 @@ func (r *uiReporter) Status(st app.ImportStatus) {
 		if st.Size > 0 {
 			r.s.bar.SetValue(float64(st.Bytes) / float64(st.Size))
 		}
-		r.s.status.SetText(fmt.Sprintf("[%d/%d] %s %s: %d rows, %d rejected, %s",
-			st.Index, st.Total, st.Kind, st.File, st.Records, st.Rejected, st.Elapsed.Round(100*time.Millisecond)))
+		r.s.status.SetText(st.Line())
 	})
 }
 
