@@ -103,7 +103,7 @@ paired AS (
      AND l.elb_time BETWEEN w.first_time - INTERVAL 5 MINUTE AND w.last_time + INTERVAL 5 MINUTE
     QUALIFY row_number() OVER (PARTITION BY w.evidence_id, w.conv_id ORDER BY abs(epoch(l.elb_time) - epoch(w.first_time)) NULLS LAST) = 1
 ),
-everything AS (
+everything AS MATERIALIZED (
     SELECT * FROM paired
     UNION ALL BY NAME
     -- ELB lines no captured connection claims: the node was not captured then.
