@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,9 +54,7 @@ sleep 8
 kill -0 $pid 2>/dev/null || { echo "GUI exited"; cat "$3.log"; exit 1; }
 import -window root "$3"
 kill $pid; wait $pid 2>/dev/null; exit 0`
-	cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "sh", "-c", script, "sh", bin, caseDir, shot)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := xvfbRun("sh", "-c", script, "sh", bin, caseDir, shot); err != nil {
 		t.Fatalf("xvfb-run: %v\n%s", err, out)
 	}
 	f, err := os.Open(shot)
@@ -102,9 +101,7 @@ func TestGUITraceScreenshot(t *testing.T) {
 	}
 	requests := readTruth(t, bundle)
 	shot := filepath.Join(dir, "timeline.png")
-	cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 1280x800x24", bin, "gui", caseDir, "--trace", requests[3].RequestID, "--screenshot", shot)
-	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
-	out, err := cmd.CombinedOutput()
+	out, err := xvfbRun(bin, "gui", caseDir, "--trace", requests[3].RequestID, "--screenshot", shot)
 	if err != nil || !strings.Contains(string(out), "wrote "+shot) {
 		t.Fatalf("gui --screenshot: %v\n%s", err, out)
 	}
@@ -172,4 +169,22 @@ func readTruth(t *testing.T, bundle string) []truthRequest {
 		t.Fatalf("truth.json: %v", err)
 	}
 	return truth.Requests
+}
+
+// xvfbRun runs a command on a new virtual X server of 1280x800. xvfb-run
+// -a may hand out a display whose server is not up yet (seen once in
+// ~20 runs: "X11: Failed to open display :99"): that is tried again, on
+// another display.
+func xvfbRun(args ...string) ([]byte, error) {
+	var out []byte
+	var err error
+	for try := 0; try < 3; try++ {
+		cmd := exec.Command("xvfb-run", append([]string{"-a", "-n", strconv.Itoa(100 + 7*try + os.Getpid()%50), "-s", "-screen 0 1280x800x24"}, args...)...)
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+		out, err = cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "Failed to open display") {
+			return out, err
+		}
+	}
+	return out, err
 }

@@ -39,7 +39,9 @@ func (tr *tracer) build() error {
 			}
 		}
 		node.Addr = hostPort(f.bAddr, f.bPort)
-		node.Label = tr.files[f.ev].node
+		if n := tr.files[f.ev].node; n != "" {
+			node.Label = n
+		}
 	}
 	if node.Addr != "" {
 		nip := hostOf(node.Addr)

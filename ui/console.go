@@ -89,7 +89,7 @@ func newConsoleScreen(g *gui) *consoleScreen {
 		}
 	})
 	s.history.PlaceHolder = "History"
-	s.loadHistory()
+	s.loadHistory("")
 	run := widget.NewButton("Run", s.run)
 	export := widget.NewButton("Export…", func() { g.export(s.editor.Text, "query") })
 	bar := container.NewBorder(nil, nil, container.NewHBox(run, export), nil, s.history)
@@ -177,9 +177,20 @@ func (s *consoleScreen) tap(uid widget.TreeNodeID) {
 	}
 }
 
-func (s *consoleScreen) loadHistory() {
-	s.history.Options = s.g.c.History()
-	s.history.Refresh()
+// loadHistory reads the history off the UI goroutine, after adding
+// sqlText to it when that is not empty.
+func (s *consoleScreen) loadHistory(sqlText string) {
+	c := s.g.c
+	s.g.background(func() {
+		if sqlText != "" {
+			c.AddHistory(sqlText)
+		}
+		h := c.History()
+		s.g.do(func() {
+			s.history.Options = h
+			s.history.Refresh()
+		})
+	})
 }
 
 // refreshTables lists the tables with their row counts and columns, off
@@ -207,9 +218,6 @@ func (s *consoleScreen) setSQL(text string) { s.editor.SetText(text) }
 
 func (s *consoleScreen) run() {
 	text := s.editor.Text
-	c := s.g.c
-	if c.AddHistory(text) == nil {
-		s.loadHistory()
-	}
+	s.loadHistory(text)
 	s.results.runSQL(text)
 }
