@@ -471,26 +471,13 @@ func checkRequestPaths(t *testing.T, c *Case, tr *gen.Truth) {
 // once, the connection is the network ACL's, decided on the server's ENI,
 // with what each ENI saw.
 func TestDiagnosisOneVerdictPerConnection(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	enis := filepath.Join(dir, "describe-network-interfaces.json")
-	os.WriteFile(enis, []byte(describeENIs(
+	c := diagnosedCase(t, describeENIs(
 		eniSnap{"eni-0c11e0000000000c1", "10.0.1.10", "", "interface"},
-		eniSnap{"eni-05e4e0000000000s1", "10.0.2.20", "", "interface"})), 0o644)
-	flows := filepath.Join(dir, "flows.log")
-	os.WriteFile(flows, []byte(`version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+		eniSnap{"eni-05e4e0000000000s1", "10.0.2.20", "", "interface"}), `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
 2 123456789012 eni-0c11e0000000000c1 10.0.1.10 10.0.2.20 40001 443 6 3 180 1617604400 1617604460 ACCEPT OK
 2 123456789012 eni-05e4e0000000000s1 10.0.1.10 10.0.2.20 40001 443 6 3 180 1617604401 1617604461 ACCEPT OK
 2 123456789012 eni-05e4e0000000000s1 10.0.2.20 10.0.1.10 443 40001 6 3 180 1617604401 1617604461 REJECT OK
-`), 0o644)
-	c, err := New(ctx, filepath.Join(dir, "case"), "two enis")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Import(ctx, []string{enis, flows}, ImportOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
+`)
 	rows := view(t, c, "nacl_sg_diagnosis", nil)
 	if len(rows) != 1 {
 		t.Fatalf("%d verdicts, want one for the one connection: %v", len(rows), rows)
@@ -514,25 +501,12 @@ func TestDiagnosisOneVerdictPerConnection(t *testing.T) {
 // real destination, and nothing back either. Joined by the packet's own
 // addresses they are one connection, one verdict, seen on both ENIs.
 func TestDiagnosisJoinsThroughNAT(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	enis := filepath.Join(dir, "describe-network-interfaces.json")
-	os.WriteFile(enis, []byte(describeENIs(
+	c := diagnosedCase(t, describeENIs(
 		eniSnap{"eni-1111aaaa2222bbbb3", "10.0.1.5", "", "interface"},
-		eniSnap{"eni-1235b8ca123456789", "10.0.0.220", "Interface for NAT Gateway nat-0123", "nat_gateway"})), 0o644)
-	flows := filepath.Join(dir, "nat.log")
-	os.WriteFile(flows, []byte(`version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr
+		eniSnap{"eni-1235b8ca123456789", "10.0.0.220", "Interface for NAT Gateway nat-0123", "nat_gateway"}), `version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr
 5 eni-1111aaaa2222bbbb3 10.0.1.5 203.0.113.5 40001 443 6 3 180 1617604400 1617604460 ACCEPT OK 10.0.1.5 203.0.113.5
 5 eni-1235b8ca123456789 10.0.1.5 10.0.0.220 40001 443 6 3 180 1617604401 1617604461 ACCEPT OK 10.0.1.5 203.0.113.5
-`), 0o644)
-	c, err := New(ctx, filepath.Join(dir, "case"), "nat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Import(ctx, []string{enis, flows}, ImportOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
+`)
 	rows := view(t, c, "nacl_sg_diagnosis", nil)
 	if len(rows) != 1 {
 		t.Fatalf("%d verdicts for the one connection: %v", len(rows), rows)
@@ -557,4 +531,24 @@ func describeENIs(enis ...eniSnap) string {
 			e.id, e.description, e.ip, e.ip, e.kind))
 	}
 	return `{"NetworkInterfaces": [` + strings.Join(parts, ",\n") + "]}"
+}
+
+// diagnosedCase is a case holding one ENI snapshot and one flow log (its
+// records are evidence 2, line 2 on), closed when the test ends.
+func diagnosedCase(t *testing.T, enis, flows string) *Case {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	snap, log := filepath.Join(dir, "describe-network-interfaces.json"), filepath.Join(dir, "flows.log")
+	writeFile(t, snap, enis)
+	writeFile(t, log, flows)
+	c, err := New(ctx, filepath.Join(dir, "case"), "diagnosis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Import(ctx, []string{snap, log}, ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -57,15 +57,7 @@ kill $pid; wait $pid 2>/dev/null; exit 0`
 	if out, err := xvfbRun("sh", "-c", script, "sh", bin, caseDir, shot); err != nil {
 		t.Fatalf("xvfb-run: %v\n%s", err, out)
 	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := decodeImage(t, shot)
 	// An empty X screen is one colour; Fyne's window with its tabs, table
 	// and text has many.
 	if n := colours(img); n < 20 {
@@ -105,15 +97,7 @@ func TestGUITraceScreenshot(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "wrote "+shot) {
 		t.Fatalf("gui --screenshot: %v\n%s", err, out)
 	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := decodeImage(t, shot)
 	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 800 {
 		t.Errorf("screenshot %v, want the window's 1280x800", b)
 	}
@@ -187,4 +171,19 @@ func xvfbRun(args ...string) ([]byte, error) {
 		}
 	}
 	return out, err
+}
+
+// decodeImage reads a picture file.
+func decodeImage(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
