@@ -552,3 +552,83 @@ func diagnosedCase(t *testing.T, enis, flows string) *Case {
 	}
 	return c
 }
+
+// Every connection the diagnosis lists traces from its flow-log record,
+// though most were seen by nothing else (health checks to a NodePort
+// nothing listens on, refused SYNs, probes): the trace shows the records
+// of each ENI, the REJECT where the diagnosis puts it, the initiator and
+// the server on their lanes, and why no other source saw more.
+func TestTraceEveryDiagnosedConnection(t *testing.T) {
+	c, _ := incidentCase(t)
+	ctx := context.Background()
+	perVerdict := map[string]int{}
+	for _, row := range view(t, c, "nacl_sg_diagnosis", nil) {
+		v := row["verdict"]
+		if perVerdict[v]++; perVerdict[v] > 20 {
+			continue
+		}
+		recs := strings.Fields(row["records"])
+		if len(recs) == 0 {
+			t.Errorf("%s row without records: %v", v, row)
+			continue
+		}
+		ref, err := ParseRef(recs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Trace(ctx, TraceKey{Flow: ref})
+		if err != nil {
+			t.Errorf("%s %s:%s → %s:%s: %v", v, row["client"], row["client_port"], row["server"], row["server_port"], err)
+			continue
+		}
+		name := fmt.Sprintf("%s %s (%s:%s → %s:%s)", v, recs[0], row["client"], row["client_port"], row["server"], row["server_port"])
+		wantOutcome := "rejected"
+		if v == "not_listening" {
+			wantOutcome = "no_response"
+		}
+		if got.Outcome != wantOutcome {
+			t.Errorf("%s: outcome %s (%s), want %s", name, got.Outcome, got.Why, wantOutcome)
+		}
+		addrs := map[string]bool{}
+		for _, l := range got.Lanes {
+			addrs[l.Addr] = true
+		}
+		if !addrs[row["client"]+":"+row["client_port"]] || !addrs[row["server"]+":"+row["server_port"]] {
+			t.Errorf("%s: lanes %+v lack its ends", name, got.Lanes)
+		}
+		// The record traced from, on the ENI the verdict names when it is
+		// a refusal, in a hop of that status.
+		var onENI, recorded bool
+		for _, h := range got.Hops {
+			if h.Status == "missing" && h.Reason == "" {
+				t.Errorf("%s: %s/%s missing without a reason", name, h.Step, h.Source)
+			}
+			if h.Source != "flow_log" || h.Status == "missing" {
+				continue
+			}
+			for _, e := range h.Evidence {
+				if e.Evidence == ref.Evidence && e.N == ref.N {
+					recorded = true
+				}
+			}
+			if h.ENI == row["interface_id"] && (h.Status == "rejected") == (wantOutcome == "rejected") {
+				onENI = true
+			}
+		}
+		if !recorded || !onENI {
+			t.Errorf("%s: record in a hop %v, %s's hop %v:\n%s", name, recorded, row["interface_id"], onENI, traceText(got))
+		}
+	}
+	t.Logf("verdicts %v", perVerdict)
+	for _, v := range []string{"sg_inbound", "nacl_outbound", "not_listening"} {
+		if perVerdict[v] == 0 {
+			t.Errorf("the incident has no %s verdict: %v", v, perVerdict)
+		}
+	}
+}
+
+func traceText(tr *Trace) string {
+	var b strings.Builder
+	WriteTraceText(&b, tr)
+	return b.String()
+}

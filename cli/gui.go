@@ -17,7 +17,7 @@ import (
 )
 
 func (e *env) guiCmd() *cobra.Command {
-	var requestID, client, screen, shot string
+	var requestID, client, screen, shot, size string
 	c := &cobra.Command{
 		Use:   "gui [CASE_DIR|FILE.l4case] [--trace REQUEST-ID | --client IP:PORT] [--screen NAME] [--screenshot FILE]",
 		Short: "Open the GUI, on a case folder or a .l4case file",
@@ -37,6 +37,10 @@ README's screenshots and the real-window test use.`,
 				return usageError{fmt.Errorf("--screen %q: want one of %s", screen, strings.Join(ui.Screens, ", "))}
 			}
 			start.Screen = screen
+			if err := ui.CheckSize(size); err != nil {
+				return usageError{fmt.Errorf("--size: %w", err)}
+			}
+			start.Size = size
 			switch {
 			case requestID != "" && client != "":
 				return usageError{fmt.Errorf("give --trace or --client, not both")}
@@ -56,6 +60,7 @@ README's screenshots and the real-window test use.`,
 	f.StringVar(&client, "client", "", "open on the timeline of the request of this client IP:PORT")
 	f.StringVar(&screen, "screen", "", "open on this screen: "+strings.Join(ui.Screens, ", "))
 	f.StringVar(&shot, "screenshot", "", "write a PNG of the window once the screen is drawn, then exit")
+	f.StringVar(&size, "size", "", "the window's size: WIDTHxHEIGHT, or screen for most of the screen (default: as last closed; a screenshot 1280x800)")
 	return c
 }
 

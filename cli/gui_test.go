@@ -54,7 +54,11 @@ sleep 8
 kill -0 $pid 2>/dev/null || { echo "GUI exited"; cat "$3.log"; exit 1; }
 import -window root "$3"
 kill $pid; wait $pid 2>/dev/null; exit 0`
-	if out, err := xvfbRun("sh", "-c", script, "sh", bin, caseDir, shot); err != nil {
+	// A first start (no preferences yet) on a 1920x1080 screen with a
+	// black root window, so that the window's extent shows.
+	home := filepath.Join(dir, "home")
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")}
+	if out, err := xvfbRunOn("-screen 0 1920x1080x24 -br", env, "sh", "-c", script, "sh", bin, caseDir, shot); err != nil {
 		t.Fatalf("xvfb-run: %v\n%s", err, out)
 	}
 	img := decodeImage(t, shot)
@@ -62,6 +66,10 @@ kill $pid; wait $pid 2>/dev/null; exit 0`
 	// and text has many.
 	if n := colours(img); n < 20 {
 		t.Errorf("screenshot has %d colours: the window drew nothing", n)
+	}
+	// The first window takes most of the screen (90 %), not a fixed size.
+	if w := drawn(img); w.Dx() < 1700 || w.Dy() < 950 {
+		t.Errorf("the first window covers %v of the 1920x1080 screen, want most of it", w)
 	}
 	if log, _ := os.ReadFile(shot + ".log"); strings.Contains(string(log), "panic") {
 		t.Errorf("the GUI logged a panic:\n%s", log)
@@ -115,6 +123,20 @@ func TestGUITraceScreenshot(t *testing.T) {
 	}
 }
 
+// drawn is the extent of what is not black: the window on a black root.
+func drawn(img image.Image) image.Rectangle {
+	var r image.Rectangle
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if cr, cg, cb, _ := img.At(x, y).RGBA(); cr|cg|cb != 0 {
+				r = r.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return r
+}
+
 // colours counts the distinct colours of every third pixel of every third row.
 func colours(img image.Image) int {
 	seen := map[uint32]bool{}
@@ -160,11 +182,16 @@ func readTruth(t *testing.T, bundle string) []truthRequest {
 // ~20 runs: "X11: Failed to open display :99"): that is tried again, on
 // another display.
 func xvfbRun(args ...string) ([]byte, error) {
+	return xvfbRunOn("-screen 0 1280x800x24", nil, args...)
+}
+
+// xvfbRunOn is xvfbRun with the X server's arguments and more environment.
+func xvfbRunOn(server string, env []string, args ...string) ([]byte, error) {
 	var out []byte
 	var err error
 	for try := 0; try < 3; try++ {
-		cmd := exec.Command("xvfb-run", append([]string{"-a", "-n", strconv.Itoa(100 + 7*try + os.Getpid()%50), "-s", "-screen 0 1280x800x24"}, args...)...)
-		cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+		cmd := exec.Command("xvfb-run", append([]string{"-a", "-n", strconv.Itoa(100 + 7*try + os.Getpid()%50), "-s", server}, args...)...)
+		cmd.Env = append(append(os.Environ(), "LANG=C.UTF-8"), env...)
 		out, err = cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "Failed to open display") {
 			return out, err

@@ -187,6 +187,7 @@ type tracer struct {
 	elbByTrace    bool       // the ELB line was joined by X-Amzn-Trace-Id
 	passThrough   bool       // the node saw the client's own connection (NLB)
 	sameTuple     []*convRow // captured connections of the front's 4-tuple (port reuse)
+	flowOnly      *flowConn  // a connection only flow logs saw (see trace_flow.go)
 
 	// Rows already read, by stream: a trace looks at the same few streams
 	// from several sides.
@@ -527,7 +528,22 @@ func (tr *tracer) resolve(k TraceKey) error {
 			return err
 		}
 		if len(es) == 0 {
-			return fmt.Errorf("flow-log record %d:%d: %w (no capture stream nor ELB line of %s:%d ↔ %s:%d near its window)", k.Flow.Evidence, k.Flow.N, ErrNotTraced, src, sp, dst, dp)
+			// The client's own connection to the load balancer, which its
+			// access log names.
+			es, err = tr.elbs(`((client_ip = ? AND client_port = ?) OR (client_ip = ? AND client_port = ?)) AND time BETWEEN ? AND ?`,
+				src, sp, dst, dp, start.Add(-flowAfter), end.Add(flowBefore))
+			if err != nil {
+				return err
+			}
+			if len(es) > 0 {
+				tr.elb = nearestELB(es, start, tr)
+				return tr.frontFromELB()
+			}
+		}
+		if len(es) == 0 {
+			// Only flow logs saw it: a health check, a probe, a refused SYN.
+			tr.flowOnly = &flowConn{rec: *k.Flow, src: src, sp: sp, dst: dst, dp: dp, start: start, end: end}
+			return nil
 		}
 		tr.elb = nearestELB(es, start, tr)
 		tr.t.Ambiguous = append(tr.t.Ambiguous, fmt.Sprintf("the record's connection has no capture: ELB line %d:%d was picked by backend and time among %d", tr.elb.ev, tr.elb.line, len(es)))
@@ -751,6 +767,9 @@ func absDur(d time.Duration) time.Duration {
 
 // expand follows the anchor to every other leg.
 func (tr *tracer) expand() error {
+	if tr.flowOnly != nil {
+		return tr.buildFlowOnly()
+	}
 	c := &tr.conn
 	// The router's leg alone: its front is the connection the same request
 	// arrived on at that node.
@@ -1004,8 +1023,16 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // sortHops orders hops by time; a missing hop keeps its place in the path.
 func sortHops(hs []Hop) {
-	order := map[string]int{"client_lb": 0, "lb_node": 1, "node_router": 2, "router_backend": 3, "drop": 4}
-	sort.SliceStable(hs, func(i, j int) bool { return order[hs[i].Step] < order[hs[j].Step] })
+	sort.SliceStable(hs, func(i, j int) bool { return stepOrder(hs[i].Step) < stepOrder(hs[j].Step) })
+}
+
+// stepOrder places a step (FROM_TO lanes, or drop) along the path.
+func stepOrder(step string) int {
+	from, to, ok := strings.Cut(step, "_")
+	if !ok {
+		return 100 // drop: after the leg it happened on
+	}
+	return laneOrder[from]*10 + laneOrder[to]
 }
 
 func refOf(ev int, conv int64) Ref { return Ref{Evidence: ev, N: conv} }

@@ -806,6 +806,13 @@ func (tr *tracer) finish() {
 			t.Start = *h.Start
 		}
 	}
+	if t.Start.IsZero() { // only flow-log windows: count from the first
+		for _, h := range t.Hops {
+			if h.Start != nil && (t.Start.IsZero() || h.Start.Before(t.Start)) {
+				t.Start = *h.Start
+			}
+		}
+	}
 	for i := range t.Hops {
 		if t.Hops[i].Start != nil {
 			t.Hops[i].OffsetMS = round3(msBetween(t.Start, *t.Hops[i].Start))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -183,7 +184,8 @@ func (s *evidenceScreen) importPaths(paths []string) {
 			}
 			s.status.SetText(msg)
 			for _, f := range report.Files {
-				if f.Err != nil {
+				// A cancel the user asked for is said above, not as an error.
+				if f.Err != nil && !errors.Is(f.Err, context.Canceled) {
 					dialog.ShowError(f.Err, s.g.w)
 					break
 				}

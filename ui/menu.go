@@ -111,12 +111,16 @@ func (g *gui) remember(dir string) {
 	g.a.Preferences().SetString(prefRecent, strings.Join(list, "\n"))
 }
 
-// restoreSize gives the window the size it had when last closed, and
+// restoreSize gives the window the size it had when last closed (the first
+// time, most of the screen), and
 // remembers it when it closes again.
 func (g *gui) restoreSize() {
 	p := g.a.Preferences()
 	w, h := p.FloatWithFallback(prefWidth, 1280), p.FloatWithFallback(prefHeight, 800)
 	g.w.Resize(fyne.NewSize(float32(max(w, 640)), float32(max(h, 480))))
+	if p.Float(prefWidth) == 0 {
+		g.fitScreen() // the first start: most of the screen, not 1280x800
+	}
 	g.w.SetOnClosed(func() {
 		s := g.w.Canvas().Size()
 		if s.Width >= 640 && s.Height >= 480 {

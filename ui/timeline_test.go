@@ -264,8 +264,14 @@ func TestDiagnosisScreen(t *testing.T) {
 		t.Errorf("row %q", row)
 	}
 	r.table.Select(widget.TableCellID{Row: 0, Col: 0})
-	if !r.traceIt.Visible() || r.key.Client == "" {
-		t.Errorf("Trace this: visible %v, key %s", r.traceIt.Visible(), r.key)
+	if !r.traceIt.Visible() || r.key.Flow == nil {
+		t.Fatalf("Trace this: visible %v, key %s, want its flow-log record", r.traceIt.Visible(), r.key)
+	}
+	// The refused connection traces: the REJECT on the node's ENI.
+	test.Tap(r.traceIt)
+	settle(g)
+	if tr := g.timeline.current; tr == nil || tr.Outcome != "rejected" || Screens[g.tabs.SelectedIndex()] != "timeline" {
+		t.Errorf("traced %v on %s: %q", tr != nil, Screens[g.tabs.SelectedIndex()], g.timeline.summary.Text)
 	}
 }
 

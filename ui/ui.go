@@ -57,6 +57,8 @@ type gui struct {
 	// do runs f on the UI goroutine: fyne.Do, or a test's own loop (Fyne's
 	// test driver runs fyne.Do's f on the calling goroutine instead).
 	do func(f func())
+	// screen is the screen's size in pixels (nil in tests: no GLFW).
+	screen func() (w, h int)
 }
 
 // background runs f off the UI goroutine; f reports back through fyne.Do.
@@ -80,6 +82,19 @@ type Start struct {
 	// is drawn; then the app quits, after telling OnScreenshot how it went.
 	Screenshot   string
 	OnScreenshot func(error)
+	// Size is the window's: WIDTHxHEIGHT, or "screen" for most of the
+	// screen; empty, the size it had when last closed, or most of the
+	// screen the first time (1280x800 for a screenshot).
+	Size string
+}
+
+// CheckSize says whether s is a size Start.Size takes.
+func CheckSize(s string) error {
+	if s == "" || s == "screen" {
+		return nil
+	}
+	_, err := parseSize(s)
+	return err
 }
 
 // Screens are the names Start.Screen takes, in the order of the tabs.
@@ -93,7 +108,7 @@ func Create(a fyne.App, w fyne.Window, c *app.Case) {
 
 // CreateAt is Create opening on a given screen or trace.
 func CreateAt(a fyne.App, w fyne.Window, c *app.Case, start Start) {
-	g := &gui{a: a, w: w, do: fyne.Do}
+	g := &gui{a: a, w: w, do: fyne.Do, screen: primaryScreen}
 	g.create(c, start)
 }
 
@@ -125,9 +140,18 @@ func (g *gui) create(c *app.Case, start Start) {
 	}
 	w.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	g.menu()
-	if start.Screenshot != "" {
+	switch {
+	case start.Size == "screen":
+		g.fitScreen()
+	case start.Size != "":
+		size, err := parseSize(start.Size)
+		if err != nil {
+			size = fyne.NewSize(1280, 800) // cli checked it
+		}
+		w.Resize(size)
+	case start.Screenshot != "":
 		w.Resize(fyne.NewSize(1280, 800)) // the same picture whoever takes it
-	} else {
+	default:
 		g.restoreSize()
 	}
 	if c == nil {
@@ -193,18 +217,22 @@ func (g *gui) show(c *app.Case) {
 	)
 	g.w.SetContent(g.tabs)
 	// Files and folders dropped on the window are imported.
-	g.w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
-		var paths []string
-		for _, u := range uris {
-			if u.Scheme() == "file" {
-				paths = append(paths, u.Path())
-			}
+	g.w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { g.dropped(uris) })
+}
+
+// dropped imports the local files and folders dropped on the window, in
+// the background, showing the Evidence screen's progress.
+func (g *gui) dropped(uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() == "file" {
+			paths = append(paths, u.Path())
 		}
-		if len(paths) > 0 {
-			g.selectScreen("evidence")
-			g.evidence.importPaths(paths)
-		}
-	})
+	}
+	if len(paths) > 0 {
+		g.selectScreen("evidence")
+		g.evidence.importPaths(paths)
+	}
 }
 
 // Screenshot writes what the window shows to a PNG file, and leaves the

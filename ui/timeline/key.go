@@ -22,8 +22,8 @@ func KeyOf(s string) (app.TraceKey, bool) {
 }
 
 // KeyOfRow finds in a result row something to trace from: a request-id, a
-// client (ip:port, or ip and port), an ELB line or a capture stream, in
-// that order (request_paths, http_requests, elb_errors, conversations all
+// client (ip:port), a flow-log record, a client (ip and port), an ELB line
+// or a capture stream, in that order (request_paths, http_requests, elb_errors, conversations all
 // have one). ok is false when the row has none.
 func KeyOfRow(columns, values []string) (app.TraceKey, bool) {
 	col := map[string]string{}
@@ -47,8 +47,14 @@ func KeyOfRow(columns, values []string) (app.TraceKey, bool) {
 			return app.TraceKey{Client: ap.String()}, true
 		}
 	}
-	// client_ip and client_port (elb_errors), or client and client_port
-	// (the diagnosis).
+	// The diagnosis: its connection's flow-log records ("16:62 20:38"),
+	// whose client is the connection's initiator, not the load balancer's.
+	if recs := strings.Fields(col["records"]); len(recs) > 0 {
+		if r := ref(recs[0]); r != nil {
+			return app.TraceKey{Flow: r}, true
+		}
+	}
+	// client_ip and client_port (elb_errors), or client and client_port.
 	ip := col["client_ip"]
 	if ip == "" {
 		ip = col["client"]

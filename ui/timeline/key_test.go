@@ -35,7 +35,10 @@ func TestKeyOfRow(t *testing.T) {
 		{[]string{"request_id", "client", "elb_line"}, []string{"", "203.0.113.158:53715", "11:42"}, "client 203.0.113.158:53715"},
 		// elb_errors: client_ip and client_port
 		{[]string{"time", "client_ip", "client_port"}, []string{"t", "10.0.0.1", "2817"}, "client 10.0.0.1:2817"},
-		// the diagnosis: client and client_port
+		// the diagnosis: its first flow-log record, not its initiator as a
+		// load balancer's client
+		{[]string{"verdict", "client", "client_port", "server", "records"}, []string{"not_listening", "10.0.14.231", "31991", "10.0.150.33", "16:62 20:38"}, "flow-log record 16:62"},
+		// client and client_port without records
 		{[]string{"verdict", "client", "client_port", "server"}, []string{"nacl_outbound", "198.51.100.44", "49218", "10.0.14.231"}, "client 198.51.100.44:49218"},
 		// a row with an ELB line only
 		{[]string{"elb_line"}, []string{"8:4"}, "ELB log line 8:4"},
