@@ -26,6 +26,9 @@ type ImportOptions struct {
 	Kind          string // force this importer instead of detecting
 	Node          string // node a capture was taken on (default: from pcap/NODE/ in the path)
 	FlowLogFormat string // ${field} format of header-less flow logs
+	// Names are the evidence names of files given by path: what was
+	// collected is named by where it came from (s3://BUCKET/KEY).
+	Names map[string]string
 }
 
 // ImportStatus is a snapshot of the file being imported.
@@ -108,6 +111,11 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 	cands, err := expand(paths)
 	if err != nil {
 		return nil, err
+	}
+	for i, cd := range cands {
+		if n := opts.Names[cd.path]; n != "" {
+			cands[i].name = n
+		}
 	}
 	var todo []candidate
 	for _, cd := range cands {

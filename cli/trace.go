@@ -87,11 +87,4 @@ flow-log record; l4case views request_paths lists every request to start from.`,
 }
 
 // parseTime reads RFC 3339, or a UTC time without zone.
-func parseTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339, or 2006-01-02 15:04:05 in UTC)", s)
-}
+func parseTime(s string) (time.Time, error) { return app.ParseTime(s) }

@@ -38,6 +38,8 @@ type evidenceScreen struct {
 	selected int            // row picked, -1 for none
 	copySHA  *widget.Button
 	rejected *widget.Button
+
+	collectForm *collectForm // kept between dialogs: a second run resumes the first
 }
 
 func newEvidenceScreen(g *gui) *evidenceScreen {
@@ -119,7 +121,9 @@ func newEvidenceScreen(g *gui) *evidenceScreen {
 			s.importPaths([]string{u.Path()})
 		}, g.w)
 	})
-	top := container.NewHBox(importFiles, importDir, s.cancel, s.copySHA, s.rejected)
+	s.collectForm = newCollectForm()
+	collect := widget.NewButton("Collect from AWS…", s.showCollect)
+	top := container.NewHBox(importFiles, importDir, collect, s.cancel, s.copySHA, s.rejected)
 	bottom := container.NewBorder(nil, nil, nil, nil, container.NewVBox(s.bar, s.status))
 	s.content = container.NewBorder(top, bottom, nil, nil, s.table)
 	s.refresh()
@@ -150,6 +154,14 @@ func (s *evidenceScreen) refresh() {
 // right would show only the part every file shares. The whole path is in
 // the manifest and in l4case evidence.
 func shortPath(p string) string {
+	// Collected evidence is named by its URL: keep where it came from.
+	if scheme, rest, ok := strings.Cut(p, "://"); ok {
+		parts := strings.Split(rest, "/")
+		if len(parts) <= 2 {
+			return p
+		}
+		return scheme + "://" + parts[0] + "/…/" + parts[len(parts)-1]
+	}
 	parts := strings.Split(filepath.ToSlash(p), "/")
 	if len(parts) <= 3 {
 		return p
@@ -201,6 +213,16 @@ func (r *uiReporter) Status(st app.ImportStatus) {
 	r.s.g.do(func() {
 		if st.Size > 0 {
 			r.s.bar.SetValue(float64(st.Bytes) / float64(st.Size))
+		}
+		r.s.status.SetText(st.Line())
+	})
+}
+
+// Collecting shows the downloads' progress before the import's.
+func (r *uiReporter) Collecting(st app.CollectStatus) {
+	r.s.g.do(func() {
+		if st.BytesTotal > 0 {
+			r.s.bar.SetValue(float64(st.Bytes) / float64(st.BytesTotal))
 		}
 		r.s.status.SetText(st.Line())
 	})
