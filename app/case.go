@@ -51,6 +51,9 @@ type Case struct {
 	mu     sync.Mutex   // guards reader and traces
 	reader *sql.DB
 	traces *query.TraceCache // what every trace reads whole; dropped by an import
+	// checked holds the captures whose SHA-256 was checked since the case
+	// was opened (packets are read from them on demand).
+	checked map[int]bool
 }
 
 // New creates an empty case in dir, which must not exist or be empty.
@@ -156,6 +159,10 @@ func (c *Case) Reader() (*sql.DB, error) {
 	db, err := query.OpenReader(c.DBPath())
 	if err != nil {
 		return nil, err
+	}
+	if err := query.RegisterCapturePackets(context.Background(), db, PacketColumns, c.streamReader(db)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("capture_packets: %w", err)
 	}
 	c.reader = db
 	return db, nil

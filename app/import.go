@@ -26,6 +26,11 @@ type ImportOptions struct {
 	Kind          string // force this importer instead of detecting
 	Node          string // node a capture was taken on (default: from pcap/NODE/ in the path)
 	FlowLogFormat string // ${field} format of header-less flow logs
+	// Packets is "all" to keep a packet_data row per captured packet;
+	// otherwise (the default) a capture's conversations, HTTP messages and
+	// PROXY headers are stored and its packets read back from the kept
+	// capture on demand (Case.Packets, capture_packets).
+	Packets string
 	// Names are the evidence names of files given by path: what was
 	// collected is named by where it came from (s3://BUCKET/KEY).
 	Names map[string]string
@@ -319,7 +324,7 @@ func (c *Case) read(ctx context.Context, db *sql.DB, cd candidate, st *stored, o
 		}
 		defer query.SetMemoryLimit(context.Background(), db, query.WriterMemoryLimit)
 	}
-	iopts := ingest.Options{FlowLogFormat: opts.FlowLogFormat}
+	iopts := ingest.Options{FlowLogFormat: opts.FlowLogFormat, NoPackets: opts.Packets != "all"}
 	if cd.kind.PerNode {
 		iopts.Node = opts.Node
 		if iopts.Node == "" {

@@ -121,3 +121,9 @@ func SortedSQL(sqlText, column string, desc bool) string {
 // BrowseSQL is the query that shows a table whole, for a console that lists
 // the tables (the console pages it).
 func BrowseSQL(table string) string { return query.BrowseSQL(table) }
+
+// CapturePacketsSQL is the query that decodes one stream's packets from
+// its capture (the capture_packets table function).
+func CapturePacketsSQL(evidenceID int, stream int64) string {
+	return query.CapturePacketsSQL(evidenceID, stream)
+}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"io"
+	"net/netip"
+	"time"
 
 	"dev.l4case/l4case/query"
 )
@@ -71,11 +73,36 @@ type Packet = query.Packet
 // ConversationPackets lists the first limit frames of a capture's stream,
 // for the timeline's ladder of a hop.
 func (c *Case) ConversationPackets(ctx context.Context, stream Ref, limit int) ([]Packet, error) {
-	c.use.RLock()
-	defer c.use.RUnlock()
-	db, err := c.Reader()
+	n := stream.N
+	page, err := c.Packets(ctx, PacketFilter{Evidence: stream.Evidence, Stream: &n, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	return query.ConversationPackets(ctx, db, stream.Evidence, stream.N, limit)
+	col := map[string]int{}
+	for i, name := range page.Columns {
+		col[name] = i
+	}
+	num := func(row []any, name string) int64 {
+		v, _ := row[col[name]].(int64)
+		return v
+	}
+	c.use.RLock()
+	db, err := c.Reader()
+	var span query.Span
+	if err == nil {
+		span, err = query.ConversationSpan(ctx, db, stream.Evidence, n)
+	}
+	c.use.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	a := addrPort(span.A, span.APort).String() // the initiator
+	var out []Packet
+	for _, row := range page.Rows {
+		src := netip.AddrPortFrom(netip.MustParseAddr(row[col["src"]].(string)), uint16(num(row, "sport"))).String()
+		dst := netip.AddrPortFrom(netip.MustParseAddr(row[col["dst"]].(string)), uint16(num(row, "dport"))).String()
+		out = append(out, Packet{Frame: num(row, "frame"), Time: row[col["ts"]].(time.Time), Src: src, Dst: dst, FromA: src == a,
+			Flags: query.TCPFlagNames(int(num(row, "tcp_flags"))), Seq: num(row, "seq"), Ack: num(row, "ack"), PayloadLen: num(row, "payload_len")})
+	}
+	return out, nil
 }

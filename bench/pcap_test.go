@@ -74,6 +74,20 @@ func BenchmarkPcapImport(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
 
+// BenchmarkPcapImportNoPackets is the import without a packet_data row
+// per packet (import --packets none): conversations, HTTP and PROXY only.
+func BenchmarkPcapImportNoPackets(b *testing.B) {
+	p, n := capture2M(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := ingesttest.Import(b, pcap.Importer{}, p, ingest.Options{Node: "bench", NoPackets: true})
+		if r.Err != nil || r.Records != n {
+			b.Fatalf("%v: %d of %d packets", r.Err, r.Records, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
 // BenchmarkBareDecode reads and decodes the same capture with pcapgo and a
 // DecodingLayerParser and stores nothing: the ceiling for the importer.
 func BenchmarkBareDecode(b *testing.B) {

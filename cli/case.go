@@ -35,7 +35,7 @@ func (e *env) importCmd() *cobra.Command {
 	var opts app.ImportOptions
 	var out output
 	var quiet bool
-	progress := "text"
+	progress, packets := "text", "none"
 	c := &cobra.Command{
 		Use:   "import CASE_DIR PATH...",
 		Short: "Import evidence files and folders; kinds are detected from content",
@@ -58,6 +58,10 @@ Kinds: ` + strings.Join(app.Kinds(), ", "),
 			if !slices.Contains(progressModes, progress) {
 				return usageError{fmt.Errorf("--progress %q: want one of %s", progress, strings.Join(progressModes, ", "))}
 			}
+			if packets != "all" && packets != "none" {
+				return usageError{fmt.Errorf("--packets %q: want none or all", packets)}
+			}
+			opts.Packets = packets
 			rep := newImportDisplay(e.stderr, progress)
 			report, err := c.Import(cmd.Context(), args[1:], opts, rep)
 			rep.finish()
@@ -101,6 +105,7 @@ Kinds: ` + strings.Join(app.Kinds(), ", "),
 	c.Flags().StringVar(&opts.FlowLogFormat, "flow-log-format", "", "format of header-less flow logs, as AWS writes it: '${version} ${vpc-id} ...'")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr (--progress none)")
 	c.Flags().StringVar(&progress, "progress", progress, "progress on stderr: text, json (one object per tick, per file and at the end) or none")
+	c.Flags().StringVar(&packets, "packets", packets, "captures: none (conversations, HTTP and PROXY; packets read back from the capture on demand: l4case packets, capture_packets) or all (also a packet_data row per packet, for SQL over every packet)")
 	addOutputFlag(c.Flags(), &out)
 	return c
 }

@@ -84,6 +84,7 @@ truth.json saying what really happened. The same flags give the same bytes.`,
 	f.DurationVar(&o.SkewNode, "skew-node", o.SkewNode, "clock skew of the second router node's capture")
 	f.BoolVar(&noV5, "no-v5", false, "do not write the custom version-5 flow log")
 	f.StringVar(&scale, "scale", "", "write about this much capture (e.g. 1GB); requests and duration follow")
+	f.DurationVar(&o.CaptureSpan, "capture-span", 0, "stop the captures this long after the start (tcpdump run for part of the incident); the logs cover it all")
 	return c
 }
 

@@ -65,6 +65,10 @@ type Options struct {
 	LB         string
 	V5         bool  // also write a custom version-5 flow log on the workers
 	ScaleBytes int64 // when set, requests are chosen to write about this many pcap bytes
+	// CaptureSpan, when set, stops the captures this long after Start, as
+	// a tcpdump run for part of the incident: the logs cover the whole
+	// window. truth.json's requests still describe every leg.
+	CaptureSpan time.Duration
 
 	// Progress, if set, is told how many pcap bytes are written so far.
 	Progress func(bytes int64)
@@ -287,6 +291,9 @@ func (g *generator) emit(n *node, f *frame, stream int, meta *frameMeta) {
 func (g *generator) flushFrames(t time.Time) error {
 	for g.heap.Len() > 0 && g.heap[0].f.ts.Before(t) {
 		p := heap.Pop(&g.heap).(*pending)
+		if g.o.CaptureSpan > 0 && p.f.ts.After(g.o.Start.Add(g.o.CaptureSpan)) {
+			continue // tcpdump was stopped
+		}
 		pw := g.pcaps[p.n]
 		if err := pw.write(p.f); err != nil {
 			return err

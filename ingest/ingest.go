@@ -53,6 +53,10 @@ type Options struct {
 	// FlowLogFormats maps flow log ids (fl-...) to their LogFormat, from
 	// describe-flow-logs snapshots in the case or in the same import.
 	FlowLogFormats map[string]string
+	// NoPackets leaves a capture's packet_data empty: its conversations,
+	// HTTP messages and PROXY headers are stored, its packets are read
+	// back from the capture on demand (app.Case.Packets, capture_packets).
+	NoPackets bool
 }
 
 // ErrorPos says where in a file a problem is: "line 12", "packet 3 (byte

@@ -28,7 +28,9 @@ func (w *Writer) insert(ctx context.Context, t *Table, first arrow.RecordBatch, 
 		if err != nil {
 			return err
 		}
-		view := "l4case_batch_" + t.name
+		// Per file: captures import side by side, and DuckDB refuses a
+		// second Arrow view of a name another connection registered.
+		view := fmt.Sprintf("l4case_batch_%s_%d", t.name, w.src.ID)
 		release, err := ar.RegisterView(rdr, view)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)

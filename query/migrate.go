@@ -15,7 +15,7 @@ import (
 var schemaSQL string
 
 // CurrentVersion is the schema version this build writes.
-const CurrentVersion = 4
+const CurrentVersion = 5
 
 // A migration brings a case from version-1 to version. A new case gets
 // schema.sql whole, at the newest version; the steps bring older cases
@@ -31,6 +31,7 @@ var (
 		{2, version2()},
 		{3, version3()},
 		{4, version4()},
+		{5, version5()},
 	}
 )
 
@@ -164,6 +165,24 @@ func version4() string {
 	return "ALTER TABLE flow_conversations ADD COLUMN pkt_local_addr VARCHAR;\n" +
 		"COMMENT ON COLUMN flow_conversations.pkt_local_addr IS " + quoteSQL(columnComment("flow_conversations", "pkt_local_addr")) + ";\n" +
 		"INSERT OR REPLACE INTO case_meta VALUES ('derive_pending', 'true');\n"
+}
+
+// version5 adds to tcp_conversations where its packets are in the capture
+// (read on demand) and a Zeek-style history; packet_data's description
+// says it is filled only on request now. Older cases leave them NULL:
+// their packets are read from the start of the capture.
+func version5() string {
+	var b strings.Builder
+	for _, c := range []struct{ name, typ string }{{"first_offset", "UBIGINT"}, {"last_offset", "UBIGINT"}, {"history", "VARCHAR"}} {
+		b.WriteString("ALTER TABLE tcp_conversations ADD COLUMN " + c.name + " " + c.typ + ";\n")
+		b.WriteString("COMMENT ON COLUMN tcp_conversations." + c.name + " IS " + quoteSQL(columnComment("tcp_conversations", c.name)) + ";\n")
+	}
+	for _, st := range commentStatements(schemaSQL) {
+		if strings.HasPrefix(st, "COMMENT ON TABLE packet_data ") {
+			b.WriteString(st + ";\n")
+		}
+	}
+	return b.String()
 }
 
 // schemaBlock is the statement of schema.sql that starts with the line

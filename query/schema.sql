@@ -459,7 +459,7 @@ CREATE TABLE capture_comments (
     comment     VARCHAR  -- the comment text
 );
 
--- table: one row per captured frame; compact, so read it through the packets view.
+-- table: one row per captured frame, for captures imported with --packets all; compact, so read it through the packets view. Any capture's packets: capture_packets(evidence_id, stream).
 CREATE TABLE packet_data (
     evidence_id  USMALLINT,   -- evidence file (evidence.evidence_id)
     frame        UINTEGER,    -- frame number, 1-based, as tshark counts
@@ -519,7 +519,10 @@ CREATE TABLE tcp_conversations (
     zero_windows    BIGINT,      -- segments advertising a zero window
     resets          BIGINT,      -- RST segments
     end_reason      VARCHAR,     -- FIN (both sides closed), RST, half-closed, or none (still open when the capture ended)
-    saw_start       BOOLEAN      -- the capture saw the SYN
+    saw_start       BOOLEAN,     -- the capture saw the SYN
+    first_offset    UBIGINT,     -- byte offset of the first packet's record in the capture file: where its packets are read from
+    last_offset     UBIGINT,     -- byte offset of the last packet's record
+    history         VARCHAR      -- Zeek conn.log-style history: S SYN, H SYN-ACK, A pure ACK, D data, F FIN, R RST, T retransmission, W zero window; upper case from a, lower case from b, each letter once
 );
 
 -- table: HTTP/1.x requests and responses reassembled from TCP conversations.

@@ -1190,32 +1190,8 @@ type Packet struct {
 	Src, Dst   string    `json:"-"`
 }
 
-// ConversationPackets lists the first limit frames of a capture's TCP stream.
-func ConversationPackets(ctx context.Context, db *sql.DB, evidenceID int, stream int64, limit int) ([]Packet, error) {
-	rows, err := db.QueryContext(ctx, `SELECT p.frame, p.ts, p.src || ':' || p.sport, p.dst || ':' || p.dport,
-		coalesce(p.tcp_flags, 0), coalesce(p.seq, 0), coalesce(p.ack, 0), coalesce(p.payload_len, 0), c.a_addr || ':' || c.a_port
-		FROM packets p JOIN tcp_conversations c ON c.evidence_id = p.evidence_id AND c.conv_id = p.conv_id
-		WHERE p.evidence_id = ? AND p.conv_id = ? ORDER BY p.frame LIMIT ?`, evidenceID, stream, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Packet
-	for rows.Next() {
-		var p Packet
-		var flags int
-		var a string
-		if err := rows.Scan(&p.Frame, &p.Time, &p.Src, &p.Dst, &flags, &p.Seq, &p.Ack, &p.PayloadLen, &a); err != nil {
-			return nil, err
-		}
-		p.Time, p.FromA, p.Flags = p.Time.UTC(), p.Src == a, tcpFlagNames(flags)
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// tcpFlagNames spells TCP flags as Wireshark's summary does.
-func tcpFlagNames(f int) string {
+// TCPFlagNames spells TCP flags as Wireshark's summary does.
+func TCPFlagNames(f int) string {
 	var names []string
 	for _, x := range []struct {
 		bit  int

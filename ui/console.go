@@ -113,6 +113,7 @@ func (s *consoleScreen) childUIDs(uid widget.TreeNodeID) []widget.TreeNodeID {
 		for _, n := range s.names {
 			out = append(out, "t:"+n.Table)
 		}
+		out = append(out, capturePacketsNode)
 	case strings.HasPrefix(uid, "t:"):
 		for _, c := range s.columns[uid[2:]] {
 			out = append(out, "c:"+c.Table+"."+c.Name)
@@ -125,7 +126,14 @@ func (s *consoleScreen) isBranch(uid widget.TreeNodeID) bool {
 	return uid == "" || strings.HasPrefix(uid, "t:")
 }
 
+// capturePacketsNode is the table function that decodes a stream's
+// packets from its capture: listed after the tables and views.
+const capturePacketsNode = "f:capture_packets"
+
 func (s *consoleScreen) nodeText(uid widget.TreeNodeID) string {
+	if uid == capturePacketsNode {
+		return "capture_packets(evidence_id, stream)"
+	}
 	if t, ok := strings.CutPrefix(uid, "t:"); ok {
 		for _, n := range s.names {
 			if n.Table == t {
@@ -159,6 +167,20 @@ func (s *consoleScreen) column(uid widget.TreeNodeID) (query.ColumnInfo, bool) {
 // tap shows a table whole, or puts a column's name in the SQL.
 func (s *consoleScreen) tap(uid widget.TreeNodeID) {
 	defer s.tree.UnselectAll()
+	if uid == capturePacketsNode {
+		s.about.SetText("capture_packets(evidence_id, stream): table function\nOne TCP stream's packets decoded from the kept capture (tshark's tcp.stream eq N), with the packets view's columns.")
+		ev := 0
+		for _, e := range s.g.c.Evidence() {
+			if e.Kind == "pcap" {
+				ev = e.ID
+				break
+			}
+		}
+		if ev > 0 {
+			s.setSQL(app.CapturePacketsSQL(ev, 0))
+		}
+		return
+	}
 	if t, ok := strings.CutPrefix(uid, "t:"); ok {
 		s.about.SetText(t)
 		s.setSQL(app.BrowseSQL(t))

@@ -2,6 +2,7 @@ package pcap
 
 import (
 	"net/netip"
+	"strings"
 )
 
 // convKey is a TCP 4-tuple in canonical order (lower endpoint first), so
@@ -40,6 +41,10 @@ type conv struct {
 	resets      int64
 	fin         [2]bool
 	sawStart    bool
+	firstOffset int64 // byte offsets of the first and last frames' records:
+	lastOffset  int64 // where to read the conversation's packets from the capture
+	history     []byte
+	seen        [2]uint16 // history letters already written, per direction
 
 	dirs   [2]*dirState
 	nReq   int
@@ -65,7 +70,7 @@ func (c *conv) dir(src netip.AddrPort) int {
 // and teardown. It reports whether the segment is a retransmission.
 func (c *conv) update(p *pkt) bool {
 	d := c.dir(p.src)
-	c.lastTs, c.lastFrame = p.ts, p.frame
+	c.lastTs, c.lastFrame, c.lastOffset = p.ts, p.frame, p.offset
 	c.packets[d]++
 	c.bytes[d] += int64(p.wireLen)
 	c.payload[d] += int64(p.payloadLen)
@@ -111,7 +116,51 @@ func (c *conv) update(p *pkt) bool {
 			c.highSeq[d], c.highSet[d] = end, true
 		}
 	}
+	switch {
+	case syn && !ack:
+		c.mark(d, 'S')
+	case syn && ack:
+		c.mark(d, 'H')
+	}
+	if rst {
+		c.mark(d, 'R')
+	}
+	if fin {
+		c.mark(d, 'F')
+	}
+	if p.payloadLen > 0 {
+		c.mark(d, 'D')
+	} else if ack && !syn && !fin && !rst {
+		c.mark(d, 'A')
+	}
+	if retrans {
+		c.mark(d, 'T')
+	}
+	if p.win == 0 && !rst && !syn {
+		c.mark(d, 'W')
+	}
 	return retrans
+}
+
+// historyLetters are the letters of a conversation's history, as Zeek's
+// conn.log writes them: SYN, SYN-ACK, pure ACK, data, FIN, RST,
+// retransmission, zero window; upper case from the initiator, lower case
+// from the responder.
+const historyLetters = "SHADFRTW"
+
+// mark adds a history letter the first time a direction shows it (Zeek
+// repeats some letters on 10, 100, ... occurrences; l4case keeps the
+// counts in their own columns instead).
+func (c *conv) mark(d int, letter byte) {
+	bit := uint16(1) << strings.IndexByte(historyLetters, letter)
+	if c.seen[d]&bit != 0 {
+		return
+	}
+	c.seen[d] |= bit
+	if d == 1 {
+		letter += 'a' - 'A'
+	}
+	c.history = append(c.history, letter)
 }
 
 // endReason is how the conversation ended, as far as the capture saw.

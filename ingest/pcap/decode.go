@@ -12,6 +12,7 @@ import (
 // pkt is what l4case keeps of one captured frame.
 type pkt struct {
 	frame      uint32
+	offset     int64 // byte offset of the frame's record in the capture file
 	ts         int64
 	capLen     int
 	wireLen    int

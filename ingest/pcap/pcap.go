@@ -83,7 +83,7 @@ func (Importer) Import(ctx context.Context, src *ingest.Source, w *ingest.Writer
 	if err != nil {
 		return "", err
 	}
-	c, err := openCapture(src, w, rc)
+	c, err := openCapture(src.Name, w.Note, rc)
 	if err != nil {
 		return "", err
 	}
@@ -112,7 +112,7 @@ type capture struct {
 
 // openCapture reads the file header. A header that does not parse is the
 // Importer contract's unreadable file (an error at byte 0).
-func openCapture(src *ingest.Source, w *ingest.Writer, rc io.Reader) (*capture, error) {
+func openCapture(name string, note func(string), rc io.Reader) (*capture, error) {
 	cr := &countReader{r: rc}
 	// pcapgo wraps its input in a bufio.Reader of its own unless given one
 	// at least as large: giving it ours keeps the byte offset exact.
@@ -122,14 +122,14 @@ func openCapture(src *ingest.Source, w *ingest.Writer, rc io.Reader) (*capture, 
 	if len(magic) == 4 && binary.LittleEndian.Uint32(magic) == 0x0a0d0d0a {
 		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
-			return nil, unreadable(src, "pcapng section header", err)
+			return nil, unreadable(name, "pcapng section header", err)
 		}
 		c.r, c.ng, c.format = ng, ng, "pcapng"
 		return c, nil
 	}
-	pr, err := pcapgo.NewReader(legacyVersion(br, w))
+	pr, err := pcapgo.NewReader(legacyVersion(br, note))
 	if err != nil {
-		return nil, unreadable(src, "pcap file header", err)
+		return nil, unreadable(name, "pcap file header", err)
 	}
 	c.r, c.link, c.snaplen = pr, pr.LinkType(), pr.Snaplen() // (pcapgo keeps the low 16 bits of the link type: flag bits such as the FCS length drop off)
 	res := "microsecond"
@@ -143,7 +143,7 @@ func openCapture(src *ingest.Source, w *ingest.Writer, rc io.Reader) (*capture, 
 // legacyVersion lets pcapgo, which wants version 2.4, read any 2.x file as
 // libpcap and tshark do. Before 2.3 a record header has the captured and
 // the original length the other way round (libpcap's "swapped" files).
-func legacyVersion(br *bufio.Reader, w *ingest.Writer) io.Reader {
+func legacyVersion(br *bufio.Reader, note func(string)) io.Reader {
 	hdr, _ := br.Peek(24)
 	if len(hdr) < 24 {
 		return br
@@ -163,7 +163,7 @@ func legacyVersion(br *bufio.Reader, w *ingest.Writer) io.Reader {
 	if minor < 3 {
 		rest = &swapLengths{r: br, bo: bo}
 	}
-	w.Note(fmt.Sprintf("pcap header version 2.%d read as 2.4", minor))
+	note(fmt.Sprintf("pcap header version 2.%d read as 2.4", minor))
 	return io.MultiReader(bytes.NewReader(fixed), rest)
 }
 
@@ -209,7 +209,7 @@ func (c *capture) frames(ctx context.Context, imp *importer, w *ingest.Writer) e
 				l = lt
 			}
 		}
-		p := pkt{frame: frame, ts: ci.Timestamp.UnixNano(), capLen: ci.CaptureLength, wireLen: ci.Length,
+		p := pkt{frame: frame, offset: at, ts: ci.Timestamp.UnixNano(), capLen: ci.CaptureLength, wireLen: ci.Length,
 			ifindex: -1, pkttype: -1, vlan: -1, icmpType: -1}
 		if c.ng != nil {
 			p.ifindex = int64(ci.InterfaceIndex)
@@ -245,8 +245,8 @@ func (c *capture) describeInterfaces(imp *importer) string {
 
 // unreadable is the error of a capture whose header does not parse: the
 // Importer contract's file that cannot be read, at byte 0.
-func unreadable(src *ingest.Source, what string, err error) error {
-	return &ingest.PosError{ErrorPos: ingest.ErrorPos{File: src.Name, Unit: "byte", N: 0}, Err: fmt.Errorf("%s: %w", what, err)}
+func unreadable(name string, what string, err error) error {
+	return &ingest.PosError{ErrorPos: ingest.ErrorPos{File: name, Unit: "byte", N: 0}, Err: fmt.Errorf("%s: %w", what, err)}
 }
 
 // swapLengths rewrites the record headers of a pre-2.3 pcap, whose
@@ -335,7 +335,9 @@ func newImporter(src *ingest.Source, w *ingest.Writer) (*importer, error) {
 			*t, err = w.Table(table, cols...)
 		}
 	}
-	open(&imp.pk, true, "packet_data", pkCols...)
+	if !src.Opts.NoPackets {
+		open(&imp.pk, true, "packet_data", pkCols...)
+	}
 	open(&imp.convs, false, "tcp_conversations", convCols...)
 	open(&imp.msgs, false, "http_messages", msgCols...)
 	open(&imp.proxies, false, "proxy_headers", "evidence_id", "conv_id", "frame", "time", "version", "command", "family",
@@ -346,7 +348,9 @@ func newImporter(src *ingest.Source, w *ingest.Writer) (*importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	imp.pk.Derive("evidence_id", fmt.Sprintf("%d::USMALLINT", src.ID))
+	if imp.pk != nil {
+		imp.pk.Derive("evidence_id", fmt.Sprintf("%d::USMALLINT", src.ID))
+	}
 	return imp, nil
 }
 
@@ -418,6 +422,10 @@ func (imp *importer) packet(p *pkt) {
 		c = imp.follow(p)
 	}
 	t := imp.pk
+	if t == nil {
+		imp.w.AddRecords(1) // a packet, read back from the capture on demand
+		return
+	}
 	t.Int(pFrame, int64(p.frame))
 	t.Nanos(pTs, p.ts)
 	if p.ifindex >= 0 {
@@ -482,7 +490,7 @@ func (imp *importer) follow(p *pkt) *conv {
 		}
 	}
 	if c == nil {
-		c = &conv{id: imp.nextConv, firstTs: p.ts, firstFrame: p.frame, a: p.src, b: p.dst}
+		c = &conv{id: imp.nextConv, firstTs: p.ts, firstFrame: p.frame, firstOffset: p.offset, a: p.src, b: p.dst}
 		if p.flags&0x12 == 0x12 { // first seen: the SYN-ACK
 			c.a, c.b = p.dst, p.src
 		}
@@ -541,7 +549,7 @@ func (imp *importer) expire(now int64) {
 var convCols = []string{"evidence_id", "conv_id", "node", "a_addr", "a_port", "b_addr", "b_port", "first_time", "last_time",
 	"first_frame", "last_frame", "syn_time", "synack_time", "ack_time", "handshake_rtt_ms", "isn_a", "isn_b",
 	"packets_ab", "bytes_ab", "payload_ab", "packets_ba", "bytes_ba", "payload_ba", "retransmissions", "zero_windows",
-	"resets", "end_reason", "saw_start"}
+	"resets", "end_reason", "saw_start", "first_offset", "last_offset", "history"}
 
 // close ends a conversation's streams and writes its row.
 func (imp *importer) close(c *conv) {
@@ -591,6 +599,9 @@ func (imp *importer) close(c *conv) {
 	}
 	t.Str(26, c.endReason())
 	t.Bool(27, c.sawStart)
+	t.Int(28, c.firstOffset)
+	t.Int(29, c.lastOffset)
+	t.Str(30, string(c.history))
 	t.Row()
 }
 

@@ -157,6 +157,37 @@ func compareWithTshark(t *testing.T, f string, known map[string]string) {
 	}
 	check("conversations", same, "tshark has %d streams %s, l4case %d %s", len(ts), describe(ts), len(mine), describe(mine))
 
+	// Each stream's frames read back from the capture on demand, from the
+	// stream's first frame's offset, are tshark's tcp.stream eq N.
+	byStream := map[string][]string{}
+	for _, l := range frames {
+		if f := strings.Split(l, "|"); f[1] != "" {
+			byStream[f[1]] = append(byStream[f[1]], f[0])
+		}
+	}
+	agree := true
+	var first string
+	for _, c := range ingesttest.Rows(t, r.DB, `SELECT conv_id, first_offset, first_frame, last_frame, a_addr, a_port, b_addr, b_port FROM tcp_conversations ORDER BY conv_id`) {
+		off, _ := strconv.ParseInt(c[1], 10, 64)
+		ff, _ := strconv.ParseInt(c[2], 10, 64)
+		lf, _ := strconv.ParseInt(c[3], 10, 64)
+		a, b := c[4]+":"+c[5], c[6]+":"+c[7]
+		var read []string
+		Read(context.Background(), f, Position{Offset: off, Frame: ff}, func(x *Packet) bool {
+			if x.Frame() > lf {
+				return false
+			}
+			if s, d := hostPortOf(x.Src()), hostPortOf(x.Dst()); x.TCP() && (s == a && d == b || s == b && d == a) {
+				read = append(read, strconv.FormatInt(x.Frame(), 10))
+			}
+			return true
+		})
+		if strings.Join(read, " ") != strings.Join(byStream[c[0]], " ") && agree {
+			agree, first = false, fmt.Sprintf("stream %s: read %v, tshark %v", c[0], read, byStream[c[0]])
+		}
+	}
+	check("conversations", agree, "packets read on demand: %s", first)
+
 	// HTTP requests, by stream and URI.
 	var want, got []string
 	for _, l := range tshark(t, f, "-Y", "http.request", "-T", "fields", "-e", "tcp.stream", "-e", "http.request.uri") {

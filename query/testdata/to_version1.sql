@@ -1,9 +1,12 @@
 -- Turns a case of the current schema back into what l4case with schema version 1 wrote, rows
 -- kept (HTTP headers excepted): one elb_logs table for every load balancer type, headers as a
 -- MAP, no header macros, no findings (version 3), no flow_conversations.pkt_local_addr
--- (version 4). The migration tests (query, app) build their version 1 cases with it.
+-- (version 4), no tcp_conversations offsets and history (version 5). The migration tests (query, app) build their version 1 cases with it.
 DROP TABLE findings;
 ALTER TABLE flow_conversations DROP COLUMN pkt_local_addr;
+ALTER TABLE tcp_conversations DROP COLUMN first_offset;
+ALTER TABLE tcp_conversations DROP COLUMN last_offset;
+ALTER TABLE tcp_conversations DROP COLUMN history;
 CREATE TEMP TABLE elb_logs_v2 AS SELECT * FROM elb_logs;
 DROP VIEW elb_logs;
 DROP TABLE elb_classic_logs;
