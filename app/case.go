@@ -51,9 +51,9 @@ type Case struct {
 	mu     sync.Mutex   // guards reader and traces
 	reader *sql.DB
 	traces *query.TraceCache // what every trace reads whole; dropped by an import
-	// checked holds the captures whose SHA-256 was checked since the case
-	// was opened (packets are read from them on demand).
-	checked map[int]bool
+	// checked holds the captures whose SHA-256 was checked, by evidence id
+	// (packets are read from them on demand; see checkEvidence).
+	checked map[int]fileStamp
 }
 
 // New creates an empty case in dir, which must not exist or be empty.

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"os"
 
 	"fmt"
 	"net/netip"
@@ -186,16 +188,28 @@ func (c *Case) captureEvidence(id int) (*Evidence, error) {
 	return nil, fmt.Errorf("no evidence #%d in the case", id)
 }
 
-// checkEvidence compares a file's SHA-256 with the manifest's, once per
-// open case: packets are read from it, so it must be what was imported.
+// checkEvidence compares a file's SHA-256 with the manifest's before its
+// packets are read. A check holds while the file's size, modification and
+// status change times stay as they were then (checked.json in the case;
+// any write moves the change time, which cannot be set back): the CLI,
+// one process per command, hashes a 5 GB capture once, not per command.
 func (c *Case) checkEvidence(ctx context.Context, e *Evidence) error {
+	path := filepath.Join(c.Dir, filepath.FromSlash(e.Stored))
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	stamp := fileStamp{Size: fi.Size(), Modified: fi.ModTime().UnixNano(), Changed: changeTime(fi), SHA256: e.SHA256}
 	c.mu.Lock()
-	ok := c.checked[e.ID]
+	if c.checked == nil {
+		c.checked = readChecked(c.Dir)
+	}
+	prev, ok := c.checked[e.ID]
 	c.mu.Unlock()
-	if ok {
+	if ok && prev == stamp && stamp.Changed != 0 {
 		return nil
 	}
-	h, err := hashFile(ctx, filepath.Join(c.Dir, filepath.FromSlash(e.Stored)))
+	h, err := hashFile(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -203,10 +217,39 @@ func (c *Case) checkEvidence(ctx context.Context, e *Evidence) error {
 		return fmt.Errorf("evidence #%d (%s) was changed since its import: SHA-256 %s, the manifest says %s", e.ID, e.Name, h.SHA256, e.SHA256)
 	}
 	c.mu.Lock()
-	if c.checked == nil {
-		c.checked = map[int]bool{}
-	}
-	c.checked[e.ID] = true
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.checked[e.ID] = stamp
+	writeChecked(c.Dir, c.checked)
 	return nil
+}
+
+// fileStamp is what a hash check of an evidence file saw.
+type fileStamp struct {
+	Size     int64  `json:"size"`
+	Modified int64  `json:"modified_ns"`
+	Changed  int64  `json:"changed_ns"`
+	SHA256   string `json:"sha256"`
+}
+
+const checkedFile = "checked.json"
+
+func readChecked(dir string) map[int]fileStamp {
+	m := map[int]fileStamp{}
+	if b, err := os.ReadFile(filepath.Join(dir, checkedFile)); err == nil {
+		json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+// writeChecked keeps the checks for the next process; a case that cannot
+// keep them (read-only) is hashed again next time.
+func writeChecked(dir string, m map[int]fileStamp) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	tmp := filepath.Join(dir, checkedFile+".tmp")
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		os.Rename(tmp, filepath.Join(dir, checkedFile))
+	}
 }

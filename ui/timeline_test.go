@@ -313,3 +313,27 @@ func TestFindingsScreen(t *testing.T) {
 		t.Errorf("after remove: %d, %q", len(s.items), s.status.Text)
 	}
 }
+
+// The console lists capture_packets after the tables; tapped, it reads a
+// stream of the first capture, which runs like any query.
+func TestConsoleCapturePackets(t *testing.T) {
+	c, _ := tracedCase(t)
+	defer c.Close()
+	g, done := caseGUI(c)
+	defer done()
+	s := g.console
+	settle(g)
+	roots := s.childUIDs("")
+	if roots[len(roots)-1] != capturePacketsNode || s.nodeText(capturePacketsNode) != "capture_packets(evidence_id, stream)" {
+		t.Fatalf("tree roots end with %q", roots[len(roots)-1])
+	}
+	s.tap(capturePacketsNode)
+	if !strings.HasPrefix(s.editor.Text, "SELECT * FROM capture_packets(") || !strings.Contains(s.about.Text, "tcp.stream eq N") {
+		t.Fatalf("SQL %q, about %q", s.editor.Text, s.about.Text)
+	}
+	s.run()
+	settle(g)
+	if r := s.results; len(r.cells) < 3 || r.page.Columns[1] != "frame" {
+		t.Errorf("capture_packets: %d rows, status %q", len(r.cells), r.status.Text)
+	}
+}
