@@ -24,6 +24,17 @@ func awsEnv(t *testing.T, s *fakeaws.Server) {
 	}
 }
 
+// emptyCase is a new case, closed when the test ends.
+func emptyCase(t *testing.T, name string) *Case {
+	t.Helper()
+	c, err := New(context.Background(), filepath.Join(t.TempDir(), "case"), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // bucketed is a generated incident's logs in S3, as AWS delivers them,
 // with objects of other days, hours, regions and accounts beside them.
 type bucketed struct {
@@ -119,11 +130,7 @@ func TestCollectS3Window(t *testing.T) {
 	ctx := context.Background()
 	b := bucketIncident(t)
 	awsEnv(t, b.srv)
-	c, err := New(ctx, filepath.Join(t.TempDir(), "case"), "collected")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := emptyCase(t, "collected")
 
 	// Two accounts deliver under the prefix: the user must pick one.
 	o := b.options()
@@ -170,11 +177,7 @@ func TestCollectS3Window(t *testing.T) {
 
 	// The same objects copied by hand (aws s3 cp --recursive) import to
 	// the same rows.
-	byHand, err := New(ctx, filepath.Join(t.TempDir(), "byhand"), "by hand")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer byHand.Close()
+	byHand := emptyCase(t, "by hand")
 	if _, err := byHand.Import(ctx, []string{filepath.Join(b.bundle, "flowlogs"), filepath.Join(b.bundle, "elb")}, ImportOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -225,11 +228,7 @@ func TestCollectS3Resumes(t *testing.T) {
 	ctx := context.Background()
 	b := bucketIncident(t)
 	awsEnv(t, b.srv)
-	c, err := New(ctx, filepath.Join(t.TempDir(), "case"), "resumed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := emptyCase(t, "resumed")
 	cut, cancel := context.WithCancel(ctx)
 	b.srv.OnGetObject = func(n int) {
 		if n == 3 {
@@ -279,11 +278,7 @@ func TestCollectErrors(t *testing.T) {
 	ctx := context.Background()
 	b := bucketIncident(t)
 	awsEnv(t, b.srv)
-	c, err := New(ctx, filepath.Join(t.TempDir(), "case"), "errors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := emptyCase(t, "errors")
 	o := b.options()
 	o.FlowLogs, o.ELBLogs = []string{"s3://no-such-bucket/AWSLogs/"}, nil
 	if _, err := c.Collect(ctx, o, nil); err == nil || !strings.Contains(err.Error(), "no-such-bucket") || !strings.Contains(err.Error(), "does not exist") {
@@ -310,11 +305,7 @@ func TestCollectCloudWatchAndEC2(t *testing.T) {
 	srv := fakeaws.New("../testdata/aws")
 	defer srv.Close()
 	awsEnv(t, srv)
-	c, err := New(ctx, filepath.Join(t.TempDir(), "case"), "cwl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := emptyCase(t, "cwl")
 	since := time.Date(2021, 4, 5, 6, 30, 0, 0, time.UTC)
 	before := time.Now().Add(-time.Second)
 	rep, err := c.Collect(ctx, CollectOptions{

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -68,18 +69,7 @@ Kinds: ` + strings.Join(app.Kinds(), ", "),
 			if err != nil {
 				return err
 			}
-			t := &table{cols: []string{"file", "kind", "evidence_id", "rows", "rejected", "result"}}
-			for _, f := range report.Files {
-				switch {
-				case f.Err != nil:
-					t.add(f.Name, f.Kind, nil, nil, nil, "error: "+firstLine(f.Err.Error()))
-				case f.Evidence != nil:
-					t.add(f.Name, f.Kind, f.Evidence.ID, f.Evidence.Rows, f.Evidence.Rejected, "imported")
-				default:
-					t.add(f.Name, f.Kind, nil, nil, nil, "skipped: "+f.Skipped)
-				}
-			}
-			if err := t.print(e.stdout, out); err != nil {
+			if err := printImport(e.stdout, report, out); err != nil {
 				return err
 			}
 			imported, skipped, failed := report.Counts()
@@ -108,6 +98,22 @@ Kinds: ` + strings.Join(app.Kinds(), ", "),
 	c.Flags().StringVar(&packets, "packets", packets, "captures: none (conversations, HTTP and PROXY; packets read back from the capture on demand: l4case packets, capture_packets) or all (also a packet_data row per packet, for SQL over every packet)")
 	addOutputFlag(c.Flags(), &out)
 	return c
+}
+
+// printImport prints what became of each file of an import.
+func printImport(w io.Writer, report *app.ImportReport, out output) error {
+	t := &table{cols: []string{"file", "kind", "evidence_id", "rows", "rejected", "result"}}
+	for _, f := range report.Files {
+		switch {
+		case f.Err != nil:
+			t.add(f.Name, f.Kind, nil, nil, nil, "error: "+firstLine(f.Err.Error()))
+		case f.Evidence != nil:
+			t.add(f.Name, f.Kind, f.Evidence.ID, f.Evidence.Rows, f.Evidence.Rejected, "imported")
+		default:
+			t.add(f.Name, f.Kind, nil, nil, nil, "skipped: "+f.Skipped)
+		}
+	}
+	return t.print(w, out)
 }
 
 func firstLine(s string) string {

@@ -92,18 +92,7 @@ case. --endpoint-url points at an S3-compatible server (path-style).`,
 			if report.Import == nil {
 				return nil
 			}
-			t := &table{cols: []string{"file", "kind", "evidence_id", "rows", "rejected", "result"}}
-			for _, f := range report.Import.Files {
-				switch {
-				case f.Err != nil:
-					t.add(f.Name, f.Kind, nil, nil, nil, "error: "+firstLine(f.Err.Error()))
-				case f.Evidence != nil:
-					t.add(f.Name, f.Kind, f.Evidence.ID, f.Evidence.Rows, f.Evidence.Rejected, "imported")
-				default:
-					t.add(f.Name, f.Kind, nil, nil, nil, "skipped: "+f.Skipped)
-				}
-			}
-			if err := t.print(e.stdout, out); err != nil {
+			if err := printImport(e.stdout, report.Import, out); err != nil {
 				return err
 			}
 			imported, skipped, failed := report.Import.Counts()

@@ -76,7 +76,7 @@ With no command it opens the GUI.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
-		e.newCmd(), e.importCmd(), e.collectCmd(), e.packetsCmd(), e.evidenceCmd(), e.errorsCmd(), e.queryCmd(),
+		e.newCmd(), e.importCmd(), e.collectCmd(), e.packetsCmd(), e.athenaCmd(), e.evidenceCmd(), e.errorsCmd(), e.queryCmd(),
 		e.packCmd(), e.openCmd(), e.verifyCmd(), e.guiCmd(), e.versionCmd(),
 		e.genCmd(), e.demoCmd(), e.viewsCmd(), e.viewCmd(), e.exportCmd(), e.diagnoseCmd(), e.traceCmd(), e.findingsCmd(),
 	)

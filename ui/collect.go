@@ -101,21 +101,12 @@ func (s *evidenceScreen) showCollect() {
 // collect fetches and imports off the UI goroutine, with the screen's
 // progress bar and Cancel.
 func (s *evidenceScreen) collect(o app.CollectOptions) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	s.bar.SetValue(0)
-	s.bar.Show()
-	s.cancel.Show()
+	ctx, rep := s.begin()
 	s.status.SetText("Collecting from AWS…")
-	rep := &uiReporter{s: s}
 	s.g.background(func() {
 		report, err := s.g.c.Collect(ctx, o, rep)
-		cancel()
 		s.g.do(func() {
-			s.bar.Hide()
-			s.cancel.Hide()
-			s.stop = nil
-			s.refresh()
+			s.end()
 			var msg string
 			if report != nil && report.Collected != nil {
 				r := report.Collected

@@ -171,27 +171,19 @@ func shortPath(p string) string {
 
 // importPaths imports off the UI goroutine, showing progress, cancellable.
 func (s *evidenceScreen) importPaths(paths []string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	s.bar.SetValue(0)
-	s.bar.Show()
-	s.cancel.Show()
-	rep := &uiReporter{s: s}
+	ctx, rep := s.begin()
 	s.g.background(func() {
 		report, err := s.g.c.Import(ctx, paths, app.ImportOptions{}, rep)
-		cancel()
+		cancelled := ctx.Err() != nil // before end cancels the finished work's context
 		s.g.do(func() {
-			s.bar.Hide()
-			s.cancel.Hide()
-			s.stop = nil
-			s.refresh()
+			s.end()
 			if err != nil {
 				dialog.ShowError(err, s.g.w)
 				return
 			}
 			imported, skipped, failed := report.Counts()
 			msg := fmt.Sprintf("%d imported, %d skipped, %d failed", imported, skipped, failed)
-			if ctx.Err() != nil && failed > 0 {
+			if cancelled && failed > 0 {
 				msg += " (cancelled: the file in progress was rolled back)"
 			}
 			s.status.SetText(msg)
@@ -204,6 +196,28 @@ func (s *evidenceScreen) importPaths(paths []string) {
 			}
 		})
 	})
+}
+
+// begin shows the progress bar and Cancel of background work on the
+// case, and returns its context and the reporter that moves the bar.
+func (s *evidenceScreen) begin() (context.Context, *uiReporter) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.bar.SetValue(0)
+	s.bar.Show()
+	s.cancel.Show()
+	return ctx, &uiReporter{s: s}
+}
+
+// end hides them again and lists the case's evidence (UI goroutine).
+func (s *evidenceScreen) end() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.bar.Hide()
+	s.cancel.Hide()
+	s.stop = nil
+	s.refresh()
 }
 
 // uiReporter forwards import progress to the widgets.

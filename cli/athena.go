@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"dev.l4case/l4case/app"
+)
+
+func (e *env) athenaCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "athena (ddl | view NAME | views)",
+		Short: "The case's log tables and saved views as Athena SQL, for months of logs in S3",
+		Long: `When the question outgrows the laptop: athena ddl prints the statements that make
+an account's flow logs and ELB access logs in S3 queryable in Athena under the case's
+table names (external tables with partition projection, views giving them the case's
+columns); athena view NAME prints a saved view's SQL as Athena (Trino) runs it, the
+same text that l4case tests on DuckDB against the view itself.`,
+	}
+	c.AddCommand(e.athenaDDLCmd(), e.athenaViewCmd(), e.athenaViewsCmd())
+	return c
+}
+
+func (e *env) athenaDDLCmd() *cobra.Command {
+	var s app.AthenaSources
+	var since string
+	c := &cobra.Command{
+		Use:   "ddl --flow-logs s3://… --elb-logs s3://… --account ID --region R [--database l4case] [--flow-format F] [--parquet] [--since DATE]",
+		Short: "Print the statements that declare the logs in S3 as external tables and views",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if since != "" {
+				t, err := time.Parse("2006-01-02", since)
+				if err != nil {
+					return usageError{fmt.Errorf("--since %q: want YYYY-MM-DD", since)}
+				}
+				s.Since = t
+			}
+			stmts, err := app.AthenaDDL(s)
+			if err != nil {
+				return usageError{err}
+			}
+			fmt.Fprintln(e.stdout, strings.Join(stmts, ";\n\n")+";")
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVar(&s.FlowLogs, "flow-logs", nil, "s3://BUCKET[/PREFIX] the flow logs are delivered to (repeatable)")
+	f.StringArrayVar(&s.ELBLogs, "elb-logs", nil, "s3://BUCKET[/PREFIX] the access logs are delivered to (repeatable)")
+	f.StringArrayVar(&s.Accounts, "account", nil, "account id in the AWSLogs/ layout (repeatable)")
+	f.StringArrayVar(&s.Regions, "region", nil, "region in the layout (repeatable)")
+	f.StringVar(&s.Database, "database", "l4case", "the Athena database")
+	f.StringVar(&s.FlowFormat, "flow-format", "", "the flow log's format, '${version} ${account-id} ...' (default: AWS's default format)")
+	f.BoolVar(&s.Parquet, "parquet", false, "flow logs delivered as Parquet (Hive-compatible, hourly partitions)")
+	f.StringVar(&since, "since", "", "first day the partition projection covers (default: three months ago)")
+	return c
+}
+
+func (e *env) athenaViewCmd() *cobra.Command {
+	var params []string
+	c := &cobra.Command{
+		Use:   "view NAME [--param k=v]...",
+		Short: "Print a saved view's SQL for Athena",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ps, err := paramFlags(params)
+			if err != nil {
+				return err
+			}
+			sqlText, err := app.AthenaView(args[0], ps)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, sqlText)
+			return nil
+		},
+	}
+	c.Flags().StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
+	return c
+}
+
+func (e *env) athenaViewsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "views",
+		Short: "List the saved views that run on Athena, and why the others do not",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			portable, not := app.AthenaViews()
+			t := &table{cols: []string{"view", "athena"}}
+			for _, v := range portable {
+				t.add(v, "yes")
+			}
+			var names []string
+			for v := range not {
+				names = append(names, v)
+			}
+			sort.Strings(names)
+			for _, v := range names {
+				t.add(v, "no: "+not[v])
+			}
+			return t.print(e.stdout, "")
+		},
+	}
+}

@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAthena(t *testing.T) {
+	out, _, code := run(t, "athena", "views")
+	if code != 0 || !strings.Contains(out, "top_talkers           yes") || !strings.Contains(out, "rejects               no: view rejects reads endpoints") {
+		t.Errorf("athena views: %d\n%s", code, out)
+	}
+	out, _, code = run(t, "athena", "view", "elb_errors", "--param", "from=2021-04-05 06:30")
+	if code != 0 || !strings.Contains(out, "FROM elb_logs") || !strings.Contains(out, "(time >= CAST('2021-04-05 06:30:00 UTC' AS timestamp with time zone))") {
+		t.Errorf("athena view: %d\n%s", code, out)
+	}
+	if _, stderr, code := run(t, "athena", "view", "request_paths"); code != 1 || !strings.Contains(stderr, "which only the case has") {
+		t.Errorf("athena view request_paths: %d %s", code, stderr)
+	}
+	out, _, code = run(t, "athena", "ddl", "--flow-logs", "s3://logs", "--elb-logs", "s3://elb", "--account", "123456789012", "--region", "eu-west-1")
+	if code != 0 || strings.Count(out, "CREATE EXTERNAL TABLE") != 4 || strings.Count(out, "CREATE OR REPLACE VIEW") != 3 {
+		t.Errorf("athena ddl: %d\n%s", code, out)
+	}
+	for _, bad := range [][]string{{"athena", "ddl", "--flow-logs", "s3://logs"}, {"athena", "ddl", "--account", "1", "--region", "r"}, {"athena", "view", "nope"}} {
+		if _, _, code := run(t, bad...); code == 0 {
+			t.Errorf("%q: exit 0", bad)
+		}
+	}
+}

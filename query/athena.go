@@ -1,0 +1,476 @@
+package query
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Athena: the case's flow-log and ELB tables, and the saved views that read
+// only them, over the S3 data an account keeps for months. The tables are
+// external tables on the logs as AWS delivers them plus views giving them
+// the case's column names; a view's Athena form is its SQL with the few
+// DuckDB-only forms it uses rewritten into what Trino also accepts, so
+// that the same text runs on both engines (and is tested on DuckDB).
+
+// AthenaSources say where the logs are and how the flow logs are written.
+type AthenaSources struct {
+	Database   string
+	FlowLogs   []string // s3://BUCKET/PREFIX/ above AWSLogs/
+	ELBLogs    []string
+	FlowFormat string // the flow log's ${field} format (default: the default format)
+	Parquet    bool   // flow logs delivered as Parquet, Hive-compatible, hourly
+	Accounts   []string
+	Regions    []string
+	Since      time.Time // first day the partition projection covers
+}
+
+// defaultFlowFormat is the fields of a flow log created without a format.
+const defaultFlowFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"
+
+// flowFieldTypes are the Athena types of the flow-log fields, as AWS's
+// documentation declares them; fields not listed are strings.
+var flowFieldTypes = map[string]string{
+	"version": "int", "srcport": "int", "dstport": "int", "protocol": "bigint", "packets": "bigint", "bytes": "bigint",
+	"start": "bigint", "end": "bigint", "tcp-flags": "int", "traffic-path": "int",
+}
+
+var flowFieldRE = regexp.MustCompile(`\$\{([a-z0-9-]+)\}`)
+
+// AthenaDDL is the statements that make the logs queryable as the case's
+// flow_logs, flows and elb_logs: external tables with partition projection
+// (no crawler, no ALTER TABLE ADD PARTITION) and views over them.
+func AthenaDDL(s AthenaSources) ([]string, error) {
+	if len(s.FlowLogs)+len(s.ELBLogs) == 0 {
+		return nil, fmt.Errorf("give --flow-logs or --elb-logs: the S3 locations above AWSLogs/")
+	}
+	if len(s.Accounts) == 0 || len(s.Regions) == 0 {
+		return nil, fmt.Errorf("give --account and --region: partition projection enumerates them")
+	}
+	db := s.Database
+	if db == "" {
+		db = "l4case"
+	}
+	since := s.Since
+	if since.IsZero() {
+		since = time.Now().UTC().AddDate(0, -3, 0)
+	}
+	out := []string{"CREATE DATABASE IF NOT EXISTS " + db}
+	var flowTables, elbTables []string
+	for i, u := range s.FlowLogs {
+		loc, err := athenaLocation(u)
+		if err != nil {
+			return nil, err
+		}
+		name := fmt.Sprintf("%s.vpc_flow_logs_raw_%d", db, i+1)
+		ddl, cols, err := flowDDL(name, loc, s, since)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ddl)
+		flowTables = append(flowTables, flowSelect(name, cols))
+	}
+	for i, u := range s.ELBLogs {
+		loc, err := athenaLocation(u)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range []struct{ kind, cols, regex string }{
+			{"classic", classicCols, classicRegex}, {"alb", albCols, albRegex}, {"nlb", nlbCols, nlbRegex},
+		} {
+			name := fmt.Sprintf("%s.elb_%s_raw_%d", db, t.kind, i+1)
+			out = append(out, elbDDL(name, t.cols, t.regex, loc, s, since))
+			elbTables = append(elbTables, elbSelect(t.kind, name))
+		}
+	}
+	if len(flowTables) > 0 {
+		out = append(out, "CREATE OR REPLACE VIEW "+db+".flow_logs AS\n"+strings.Join(flowTables, "\nUNION ALL\n"),
+			"CREATE OR REPLACE VIEW "+db+".flows AS SELECT * FROM "+db+".flow_logs")
+	}
+	if len(elbTables) > 0 {
+		out = append(out, "CREATE OR REPLACE VIEW "+db+".elb_logs AS\n"+strings.Join(elbTables, "\nUNION ALL\n"))
+	}
+	return out, nil
+}
+
+// athenaLocation is an S3 location ending in AWSLogs/.
+func athenaLocation(u string) (string, error) {
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok || rest == "" || strings.HasPrefix(rest, "/") {
+		return "", fmt.Errorf("%q: want s3://BUCKET[/PREFIX]", u)
+	}
+	loc := "s3://" + strings.TrimSuffix(rest, "/") + "/"
+	if !strings.HasSuffix(loc, "/AWSLogs/") {
+		loc += "AWSLogs/"
+	}
+	return loc, nil
+}
+
+func quoteList(xs []string) string { return strings.Join(xs, ",") }
+
+// flowDDL is the external table of one flow-log location: text with its
+// header line skipped, or Parquet in the Hive-compatible hourly layout.
+func flowDDL(name, loc string, s AthenaSources, since time.Time) (string, []string, error) {
+	format := s.FlowFormat
+	if format == "" {
+		format = defaultFlowFormat
+	}
+	var cols, decls []string
+	for _, m := range flowFieldRE.FindAllStringSubmatch(format, -1) {
+		typ := flowFieldTypes[m[1]]
+		if typ == "" {
+			typ = "string"
+		}
+		col := strings.ReplaceAll(m[1], "-", "_")
+		cols = append(cols, col)
+		decls = append(decls, fmt.Sprintf("  `%s` %s", col, typ))
+	}
+	if len(cols) == 0 {
+		return "", nil, fmt.Errorf("flow log format %q names no ${field}", format)
+	}
+	props := []string{
+		`"projection.enabled"="true"`,
+		`"projection.account.type"="enum"`, `"projection.account.values"="` + quoteList(s.Accounts) + `"`,
+		`"projection.region.type"="enum"`, `"projection.region.values"="` + quoteList(s.Regions) + `"`,
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n%s\n)\n", name, strings.Join(decls, ",\n"))
+	if s.Parquet {
+		// Hive-compatible: .../aws-region=R/year=YYYY/month=MM/day=DD/hour=HH/.
+		b.WriteString("PARTITIONED BY (`account` string, `region` string, `day` string, `hour` string)\nSTORED AS PARQUET\n")
+		props = append(props,
+			`"projection.day.type"="date"`, `"projection.day.format"="'year='yyyy'/month='MM'/day='dd"`,
+			`"projection.day.range"="year=`+since.Format("2006/month=01/day=02")+`,NOW"`,
+			`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`,
+			`"projection.hour.type"="integer"`, `"projection.hour.range"="0,23"`, `"projection.hour.digits"="2"`,
+			`"storage.location.template"="`+loc+`aws-account-id=${account}/aws-service=vpcflowlogs/aws-region=${region}/${day}/hour=${hour}/"`)
+	} else {
+		b.WriteString("PARTITIONED BY (`account` string, `region` string, `day` string)\nROW FORMAT DELIMITED FIELDS TERMINATED BY ' '\n")
+		props = append([]string{`"skip.header.line.count"="1"`}, props...)
+		props = append(props,
+			`"projection.day.type"="date"`, `"projection.day.format"="yyyy/MM/dd"`, `"projection.day.range"="`+since.Format("2006/01/02")+`,NOW"`,
+			`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`,
+			`"storage.location.template"="`+loc+`${account}/vpcflowlogs/${region}/${day}/"`)
+	}
+	fmt.Fprintf(&b, "LOCATION '%s'\nTBLPROPERTIES (\n  %s\n)", loc, strings.Join(props, ",\n  "))
+	return b.String(), cols, nil
+}
+
+// flowSelect gives a raw flow-log table the case's column names (views
+// are Trino SQL: identifiers in double quotes, not the DDL's backticks): start and
+// end as times; "-" (no data) as NULL is the text SerDe's own doing only
+// for numbers, so strings keep it.
+func flowSelect(table string, cols []string) string {
+	var sel []string
+	for _, c := range cols {
+		switch c {
+		case "start":
+			sel = append(sel, `from_unixtime("start") AS start_time`)
+		case "end":
+			sel = append(sel, `from_unixtime("end") AS end_time`)
+		default:
+			sel = append(sel, fmt.Sprintf(`nullif("%s", '-') AS %s`, c, c))
+			if flowFieldTypes[strings.ReplaceAll(c, "_", "-")] != "" {
+				sel[len(sel)-1] = fmt.Sprintf(`"%s" AS %s`, c, c)
+			}
+		}
+	}
+	return "SELECT " + strings.Join(sel, ", ") + "\nFROM " + table
+}
+
+// The access logs' RegexSerDe patterns, one capture group per column in
+// order; a backend of "-" (none reached) leaves backend_ip and _port NULL.
+const (
+	classicCols = "`time` string, elb string, client_ip string, client_port int, backend_ip string, backend_port int, " +
+		"request_processing_time double, backend_processing_time double, response_processing_time double, " +
+		"elb_status_code string, backend_status_code string, received_bytes bigint, sent_bytes bigint, " +
+		"request string, user_agent string, ssl_cipher string, ssl_protocol string"
+	classicRegex = `([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) (?:([^ ]*):([0-9]*)|-) ([-.0-9]*) ([-.0-9]*) ([-.0-9]*) (-|[0-9]*) (-|[0-9]*) ([-0-9]*) ([-0-9]*) "([^"]*)" "([^"]*)" ([^ ]*) ([^ ]*)$`
+
+	albCols = "type string, `time` string, elb string, client_ip string, client_port int, backend_ip string, backend_port int, " +
+		"request_processing_time double, backend_processing_time double, response_processing_time double, " +
+		"elb_status_code string, backend_status_code string, received_bytes bigint, sent_bytes bigint, " +
+		"request string, user_agent string, ssl_cipher string, ssl_protocol string, target_group_arn string, trace_id string, " +
+		"domain_name string, chosen_cert_arn string, matched_rule_priority string, request_creation_time string, " +
+		"actions_executed string, redirect_url string, error_reason string, target_port_list string, target_status_code_list string, " +
+		"classification string, classification_reason string, conn_trace_id string, extra string"
+	albRegex = `([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) (?:([^ ]*):([0-9]*)|-) ([-.0-9]*) ([-.0-9]*) ([-.0-9]*) (-|[0-9]*) (-|[0-9]*) ([-0-9]*) ([-0-9]*) "([^"]*)" "([^"]*)" ([^ ]*) ([^ ]*) ([^ ]*) "([^"]*)" "([^"]*)" "([^"]*)" ([-.0-9]*) ([^ ]*) "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)"(?: "([^"]*)" "([^"]*)")?(?: ([^ ]*))?(.*)$`
+
+	nlbCols = "type string, version string, `time` string, elb string, listener string, client_ip string, client_port int, " +
+		"backend_ip string, backend_port int, connection_time double, tls_handshake_time double, received_bytes bigint, sent_bytes bigint, " +
+		"incoming_tls_alert string, chosen_cert_arn string, chosen_cert_serial string, tls_cipher string, tls_protocol_version string, " +
+		"tls_named_group string, domain_name string, alpn_fe_protocol string, alpn_be_protocol string, alpn_client_preference_list string, " +
+		"tls_connection_creation_time string, extra string"
+	nlbRegex = `([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*):([0-9]*) ([-.0-9]*) ([-.0-9]*) ([-0-9]*) ([-0-9]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*) ("[^"]*"|[^ ]*)(?: ([^ ]*))?(.*)$`
+)
+
+// elbDDL is one load balancer type's table on an ELB location: every
+// type's files share the folders, and a line of another type does not
+// match the pattern (its columns are NULL; the view drops those rows).
+func elbDDL(name, cols, regex, loc string, s AthenaSources, since time.Time) string {
+	props := []string{
+		`"projection.enabled"="true"`,
+		`"projection.account.type"="enum"`, `"projection.account.values"="` + quoteList(s.Accounts) + `"`,
+		`"projection.region.type"="enum"`, `"projection.region.values"="` + quoteList(s.Regions) + `"`,
+		`"projection.day.type"="date"`, `"projection.day.format"="yyyy/MM/dd"`, `"projection.day.range"="` + since.Format("2006/01/02") + `,NOW"`,
+		`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`,
+		`"storage.location.template"="` + loc + `${account}/elasticloadbalancing/${region}/${day}/"`,
+	}
+	return fmt.Sprintf("CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n  %s\n)\nPARTITIONED BY (`account` string, `region` string, `day` string)\n"+
+		"ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'\nWITH SERDEPROPERTIES ('serialization.format' = '1', 'input.regex' = '%s')\n"+
+		"LOCATION '%s'\nTBLPROPERTIES (\n  %s\n)", name, cols, strings.ReplaceAll(regex, `'`, `\'`), loc, strings.Join(props, ",\n  "))
+}
+
+// elbSelect maps one type's raw table onto the case's elb_logs columns:
+// -1 processing times as NULL with processing_time_missing, "-" status
+// codes as NULL.
+func elbSelect(kind, table string) string {
+	common := `from_iso8601_timestamp("time") AS time, '` + kind + "' AS lb_type, elb, client_ip, client_port, backend_ip, backend_port, "
+	switch kind {
+	case "nlb":
+		return "SELECT " + common + "CAST(NULL AS double) AS request_processing_time, CAST(NULL AS double) AS backend_processing_time, " +
+			"CAST(NULL AS double) AS response_processing_time, false AS processing_time_missing, CAST(NULL AS integer) AS elb_status_code, " +
+			"CAST(NULL AS integer) AS backend_status_code, received_bytes, sent_bytes, CAST(NULL AS varchar) AS request, " +
+			"CAST(NULL AS varchar) AS user_agent, CAST(NULL AS varchar) AS error_reason, CAST(NULL AS varchar) AS trace_id\nFROM " + table +
+			"\nWHERE type IN ('tls', 'tcp', 'udp')"
+	}
+	errorReason, traceID, where := "CAST(NULL AS varchar)", "CAST(NULL AS varchar)", "\nWHERE elb IS NOT NULL AND \"time\" LIKE '____-__-__T%'"
+	if kind == "alb" {
+		errorReason, traceID = "nullif(error_reason, '-')", "nullif(trace_id, '-')"
+		where = "\nWHERE type IN ('http', 'https', 'h2', 'grpcs', 'ws', 'wss')"
+	}
+	return "SELECT " + common +
+		"nullif(request_processing_time, -1) AS request_processing_time, nullif(backend_processing_time, -1) AS backend_processing_time, " +
+		"nullif(response_processing_time, -1) AS response_processing_time, " +
+		"(request_processing_time = -1 OR backend_processing_time = -1 OR response_processing_time = -1) AS processing_time_missing, " +
+		"TRY_CAST(elb_status_code AS integer) AS elb_status_code, TRY_CAST(backend_status_code AS integer) AS backend_status_code, " +
+		"received_bytes, sent_bytes, request, nullif(user_agent, '-') AS user_agent, " + errorReason + " AS error_reason, " + traceID + " AS trace_id\nFROM " + table + where
+}
+
+// athenaTables are what Athena holds of a case: the logs.
+var athenaTables = map[string]bool{"flow_logs": true, "flows": true, "elb_logs": true}
+
+var (
+	fromRE      = regexp.MustCompile(`(?i)(?:^|[^$a-z0-9_])(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)`)
+	cteRE       = regexp.MustCompile(`(?i)(?:\bWITH|,)\s*([a-z_][a-z0-9_]*)\s+AS\s*(?:NOT\s+)?(?:MATERIALIZED\s*)?\(`)
+	duckOnlyRE  = regexp.MustCompile(`(?i)(::|\b(?:list|unnest|flatten|epoch|quantile_cont|arg_min|arg_max|record_refs|in_cidr|cidr_lo|cidr_hi|list_[a-z_]+|array_to_string|string_agg|http_header|http_headers|time_bucket)\s*\(|\bQUALIFY\b|\bMATERIALIZED\b|\bGROUP BY ALL\b)`)
+	limitRE     = regexp.MustCompile(`(?i)\bLIMIT\s+coalesce\(\s*(CAST\(NULL AS integer\)|[0-9]+)\s*,\s*([0-9]+)\s*\)`)
+	commentRE   = regexp.MustCompile(`(?m)^\s*--.*$`)
+	groupAllRE  = regexp.MustCompile(`(?i)\bGROUP BY ALL\b`)
+	timeBucket  = regexp.MustCompile(`(?i)time_bucket\(\s*INTERVAL\s+1\s+(MINUTE|HOUR|DAY|SECOND)\s*,`)
+	anyValueRE  = regexp.MustCompile(`(?i)\bany_value\(`)
+	aggregateRE = regexp.MustCompile(`(?i)\b(count|sum|min|max|avg|arbitrary|any_value|bool_or|bool_and)\s*\(`)
+)
+
+// AthenaForm is the view's SQL for Athena with its parameters given: a
+// filter on a parameter not given is dropped, the others take Trino
+// literals, and GROUP BY ALL, any_value, time_bucket by a unit, LIMIT
+// coalesce(…) and the ip_proto_name macro are rewritten into SQL both
+// engines run alike. A view that reads what only the case has (the
+// inventory, the captures, the derived conversations) or that needs
+// another DuckDB-only form is refused, naming it.
+func (v View) AthenaForm(args map[string]string) (string, error) {
+	if _, err := v.Render(args); err != nil { // the same checks of names and values
+		return "", err
+	}
+	ctes := map[string]bool{}
+	for _, m := range cteRE.FindAllStringSubmatch(v.SQL, -1) {
+		ctes[strings.ToLower(m[1])] = true
+	}
+	for _, m := range fromRE.FindAllStringSubmatch(v.SQL, -1) {
+		t := strings.ToLower(m[1])
+		if !athenaTables[t] && !ctes[t] {
+			return "", fmt.Errorf("view %s reads %s, which only the case has: Athena holds the flow and ELB logs", v.Name, t)
+		}
+	}
+	sqlText := commentRE.ReplaceAllString(v.SQL, "") // comment lines, which may hold commas
+	for _, p := range v.Params {
+		val := args[p.Name]
+		if val == "" {
+			sqlText = dropUnsetFilter(sqlText, p.Name)
+			sqlText = regexp.MustCompile(`\$`+p.Name+`\b`).ReplaceAllString(sqlText, "CAST(NULL AS "+trinoType(p.Type)+")")
+			continue
+		}
+		lit, err := trinoLiteral(p.Type, val)
+		if err != nil {
+			return "", fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		sqlText = strings.ReplaceAll(sqlText, "($"+p.Name+" IS NULL OR ", "(")
+		sqlText = regexp.MustCompile(`\$`+p.Name+`\b`).ReplaceAllLiteralString(sqlText, lit)
+	}
+	sqlText = limitRE.ReplaceAllStringFunc(sqlText, func(s string) string {
+		m := limitRE.FindStringSubmatch(s)
+		if !strings.HasPrefix(m[1], "CAST") {
+			return "LIMIT " + m[1]
+		}
+		return "LIMIT " + m[2]
+	})
+	sqlText = anyValueRE.ReplaceAllString(sqlText, "arbitrary(")
+	sqlText = timeBucket.ReplaceAllStringFunc(sqlText, func(s string) string {
+		return "date_trunc('" + strings.ToLower(timeBucket.FindStringSubmatch(s)[1]) + "',"
+	})
+	var err error
+	if sqlText, err = inlineMacro(sqlText, "ip_proto_name", func(arg string) string {
+		return "CASE " + arg + " WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 58 THEN 'ICMPv6' WHEN 47 THEN 'GRE' WHEN 50 THEN 'ESP' WHEN 132 THEN 'SCTP' ELSE CAST(" + arg + " AS VARCHAR) END"
+	}); err != nil {
+		return "", err
+	}
+	if groupAllRE.MatchString(sqlText) {
+		if sqlText, err = groupByOrdinals(sqlText); err != nil {
+			return "", fmt.Errorf("view %s: %w", v.Name, err)
+		}
+	}
+	if m := duckOnlyRE.FindString(sqlText); m != "" {
+		return "", fmt.Errorf("view %s uses %s, which Athena has not: it runs in the case only", v.Name, strings.TrimSpace(strings.TrimSuffix(m, "(")))
+	}
+	return strings.TrimSpace(sqlText), nil
+}
+
+func trinoType(t string) string {
+	switch t {
+	case "TIMESTAMPTZ":
+		return "timestamp with time zone"
+	case "INTEGER":
+		return "integer"
+	case "DOUBLE":
+		return "double"
+	case "BOOLEAN":
+		return "boolean"
+	}
+	return "varchar"
+}
+
+// trinoLiteral is a value as both engines read it.
+func trinoLiteral(typ, val string) (string, error) {
+	lit, err := literal(typ, val)
+	if err != nil {
+		return "", err
+	}
+	switch typ {
+	case "DOUBLE":
+		return strings.TrimSuffix(lit, "::DOUBLE"), nil
+	case "TIMESTAMPTZ":
+		// TIMESTAMPTZ '2021-04-05 06:30:00+00' → a cast both engines parse.
+		t := strings.TrimSuffix(strings.TrimPrefix(lit, "TIMESTAMPTZ '"), "+00'")
+		return "CAST('" + t + " UTC' AS timestamp with time zone)", nil
+	}
+	return lit, nil
+}
+
+// dropUnsetFilter turns "($p IS NULL OR …)" into TRUE: the filter of a
+// parameter not given.
+func dropUnsetFilter(s, param string) string {
+	head := "($" + param + " IS NULL OR "
+	for {
+		i := strings.Index(s, head)
+		if i < 0 {
+			return s
+		}
+		end := matchParen(s, i)
+		if end < 0 {
+			return s
+		}
+		s = s[:i] + "TRUE" + s[end+1:]
+	}
+}
+
+// matchParen is the index of the parenthesis closing the one at i.
+func matchParen(s string, i int) int {
+	depth := 0
+	inStr := false
+	for j := i; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '\'':
+			inStr = !inStr
+		case inStr:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// inlineMacro replaces name(arg) by body(arg).
+func inlineMacro(s, name string, body func(string) string) (string, error) {
+	for {
+		i := strings.Index(s, name+"(")
+		if i < 0 {
+			return s, nil
+		}
+		open := i + len(name)
+		end := matchParen(s, open)
+		if end < 0 {
+			return "", fmt.Errorf("%s( not closed", name)
+		}
+		s = s[:i] + body(strings.TrimSpace(s[open+1:end])) + s[end+1:]
+	}
+}
+
+// groupByOrdinals replaces GROUP BY ALL in a single SELECT by the
+// positions of its select items that hold no aggregate.
+func groupByOrdinals(s string) (string, error) {
+	sel := strings.Index(strings.ToUpper(s), "SELECT ")
+	from := topLevelIndex(s, sel, "FROM ")
+	if sel < 0 || from < 0 || strings.Count(strings.ToUpper(s), "GROUP BY ALL") != 1 {
+		return "", fmt.Errorf("GROUP BY ALL outside one plain SELECT")
+	}
+	var keys []string
+	for i, item := range splitTopLevel(s[sel+len("SELECT ") : from]) {
+		if !aggregateRE.MatchString(item) {
+			keys = append(keys, strconv.Itoa(i+1))
+		}
+	}
+	if len(keys) == 0 {
+		return groupAllRE.ReplaceAllString(s, ""), nil
+	}
+	return groupAllRE.ReplaceAllString(s, "GROUP BY "+strings.Join(keys, ", ")), nil
+}
+
+// topLevelIndex is where word first appears after start outside
+// parentheses and strings, or -1.
+func topLevelIndex(s string, start int, word string) int {
+	depth, inStr := 0, false
+	up := strings.ToUpper(s)
+	for j := start; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '\'':
+			inStr = !inStr
+		case inStr:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case depth == 0 && strings.HasPrefix(up[j:], word) && (j == 0 || up[j-1] == ' ' || up[j-1] == '\n'):
+			return j
+		}
+	}
+	return -1
+}
+
+// splitTopLevel splits a select list at its top-level commas.
+func splitTopLevel(s string) []string {
+	var out []string
+	depth, inStr, last := 0, false, 0
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '\'':
+			inStr = !inStr
+		case inStr:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			out = append(out, s[last:j])
+			last = j + 1
+		}
+	}
+	return append(out, s[last:])
+}

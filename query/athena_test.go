@@ -1,0 +1,107 @@
+package query
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The access-log patterns of the Athena tables read the real sample lines
+// of their type, one capture group per column, and no line of another type.
+func TestAthenaPatterns(t *testing.T) {
+	lines := func(f string) []string {
+		b, err := os.ReadFile("../testdata/elb/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	}
+	types := []struct {
+		kind, cols, regex, file string
+		first                   map[string]string
+	}{
+		{"classic", classicCols, classicRegex, "clb-access-log-examples.log",
+			map[string]string{"client_ip": "192.168.131.39", "client_port": "2817", "backend_ip": "10.0.0.1", "elb_status_code": "200", "request": "GET http://www.example.com:80/ HTTP/1.1", "ssl_cipher": "-"}},
+		{"alb", albCols, albRegex, "alb-access-log-examples.log",
+			map[string]string{"type": "http", "client_port": "2817", "backend_port": "80", "trace_id": "Root=1-58337262-36d228ad5d99923122bbe354", "actions_executed": "forward", "target_port_list": "10.0.0.1:80"}},
+		{"nlb", nlbCols, nlbRegex, "nlb-access-log-examples.log",
+			map[string]string{"type": "tls", "listener": "g3d4b5e8bb8464cd", "client_ip": "72.21.218.154", "backend_port": "443", "tls_protocol_version": "tlsv12"}},
+	}
+	for _, ty := range types {
+		re := regexp.MustCompile("^" + ty.regex)
+		var cols []string
+		for _, c := range strings.Split(ty.cols, ", ") {
+			cols = append(cols, strings.Trim(strings.Fields(c)[0], "`"))
+		}
+		if re.NumSubexp() != len(cols) {
+			t.Errorf("%s: %d groups for %d columns", ty.kind, re.NumSubexp(), len(cols))
+		}
+		for i, l := range lines(ty.file) {
+			m := re.FindStringSubmatch(l)
+			if m == nil {
+				t.Errorf("%s line %d does not match: %s", ty.kind, i+1, l)
+				continue
+			}
+			if i == 0 {
+				for col, want := range ty.first {
+					for j, c := range cols {
+						if c == col && m[j+1] != want {
+							t.Errorf("%s line 1: %s = %q, want %q", ty.kind, col, m[j+1], want)
+						}
+					}
+				}
+			}
+		}
+		for _, other := range types {
+			if other.kind == ty.kind {
+				continue
+			}
+			for _, l := range lines(other.file) {
+				if re.MatchString(l) && !(ty.kind == "nlb") {
+					t.Errorf("the %s pattern matches a %s line: %s", ty.kind, other.kind, l)
+				}
+			}
+		}
+	}
+	// A Classic line whose request reached no backend.
+	if m := regexp.MustCompile("^" + classicRegex).FindStringSubmatch(`2021-04-05T06:31:00.000000Z a17a 60.1.2.3:5000 - -1 -1 -1 504 0 0 0 "- - - " "-" - -`); m == nil || m[5] != "" || m[10] != "504" {
+		t.Errorf("no backend: %q", m)
+	}
+}
+
+func TestAthenaDDL(t *testing.T) {
+	stmts, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs/prod"}, ELBLogs: []string{"s3://elb-logs/AWSLogs/"},
+		Accounts: []string{"123456789012"}, Regions: []string{"ap-northeast-1"}, Since: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC),
+		FlowFormat: "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${pkt-srcaddr}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(stmts, ";\n")
+	for _, want := range []string{
+		"CREATE DATABASE IF NOT EXISTS l4case",
+		"CREATE EXTERNAL TABLE IF NOT EXISTS l4case.vpc_flow_logs_raw_1 (\n  `version` int,",
+		"`tcp_flags` int,\n  `pkt_srcaddr` string\n)",
+		`LOCATION 's3://logs/prod/AWSLogs/'`,
+		`"storage.location.template"="s3://logs/prod/AWSLogs/${account}/vpcflowlogs/${region}/${day}/"`,
+		`"projection.day.range"="2021/04/01,NOW"`, `"skip.header.line.count"="1"`,
+		`from_unixtime("start") AS start_time`, `nullif("pkt_srcaddr", '-') AS pkt_srcaddr`, `from_iso8601_timestamp("time") AS time`,
+		"CREATE OR REPLACE VIEW l4case.flows AS SELECT * FROM l4case.flow_logs",
+		"l4case.elb_classic_raw_1", "l4case.elb_alb_raw_1", "l4case.elb_nlb_raw_1",
+		`"storage.location.template"="s3://elb-logs/AWSLogs/${account}/elasticloadbalancing/${region}/${day}/"`,
+		"CREATE OR REPLACE VIEW l4case.elb_logs AS",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("DDL lacks %q", want)
+		}
+	}
+	if _, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs"}}); err == nil {
+		t.Error("no account or region: no error")
+	}
+	p, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs"}, Parquet: true, Accounts: []string{"1"}, Regions: []string{"r"}, Since: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil || !strings.Contains(p[1], "STORED AS PARQUET") || !strings.Contains(p[1], "aws-region=${region}/${day}/hour=${hour}/") ||
+		!strings.Contains(p[1], `"projection.day.range"="year=2021/month=04/day=01,NOW"`) {
+		t.Errorf("parquet: %v\n%s", err, p)
+	}
+}
