@@ -376,25 +376,40 @@ func dropUnsetFilter(s, param string) string {
 	}
 }
 
-// matchParen is the index of the parenthesis closing the one at i.
-func matchParen(s string, i int) int {
-	depth := 0
-	inStr := false
-	for j := i; j < len(s); j++ {
+// walkTop calls visit with the index of each byte of s from on that is
+// outside string literals, and the parenthesis depth there (after an
+// opening or closing one), until visit returns false.
+func walkTop(s string, from int, visit func(j, depth int) bool) {
+	depth, inStr := 0, false
+	for j := from; j < len(s); j++ {
 		switch c := s[j]; {
 		case c == '\'':
 			inStr = !inStr
+			continue
 		case inStr:
+			continue
 		case c == '(':
 			depth++
 		case c == ')':
 			depth--
-			if depth == 0 {
-				return j
-			}
+		}
+		if !visit(j, depth) {
+			return
 		}
 	}
-	return -1
+}
+
+// matchParen is the index of the parenthesis closing the one at i, or -1.
+func matchParen(s string, i int) int {
+	end := -1
+	walkTop(s, i, func(j, depth int) bool {
+		if s[j] == ')' && depth == 0 {
+			end = j
+			return false
+		}
+		return true
+	})
+	return end
 }
 
 // inlineMacro replaces name(arg) by body(arg).
@@ -436,41 +451,27 @@ func groupByOrdinals(s string) (string, error) {
 // topLevelIndex is where word first appears after start outside
 // parentheses and strings, or -1.
 func topLevelIndex(s string, start int, word string) int {
-	depth, inStr := 0, false
-	up := strings.ToUpper(s)
-	for j := start; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '\'':
-			inStr = !inStr
-		case inStr:
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case depth == 0 && strings.HasPrefix(up[j:], word) && (j == 0 || up[j-1] == ' ' || up[j-1] == '\n'):
-			return j
+	up, at := strings.ToUpper(s), -1
+	walkTop(s, start, func(j, depth int) bool {
+		if depth == 0 && strings.HasPrefix(up[j:], word) && (j == 0 || up[j-1] == ' ' || up[j-1] == '\n') {
+			at = j
+			return false
 		}
-	}
-	return -1
+		return true
+	})
+	return at
 }
 
 // splitTopLevel splits a select list at its top-level commas.
 func splitTopLevel(s string) []string {
 	var out []string
-	depth, inStr, last := 0, false, 0
-	for j := 0; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '\'':
-			inStr = !inStr
-		case inStr:
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case c == ',' && depth == 0:
+	last := 0
+	walkTop(s, 0, func(j, depth int) bool {
+		if s[j] == ',' && depth == 0 {
 			out = append(out, s[last:j])
 			last = j + 1
 		}
-	}
+		return true
+	})
 	return append(out, s[last:])
 }
