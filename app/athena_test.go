@@ -2,10 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"dev.l4case/l4case/internal/fakeaws"
 )
 
 // The saved views Athena can run give, in their Athena form, the rows the
@@ -69,5 +73,67 @@ func TestAthenaFormsRunAlike(t *testing.T) {
 	}
 	if _, err := AthenaView("elb_clients", map[string]string{"exclude": "10.0.0.0/8"}); err == nil || !strings.Contains(err.Error(), "uses in_cidr") {
 		t.Errorf("elb_clients with exclude: %v", err)
+	}
+}
+
+// A view run on Athena through the SDK's real client against recorded
+// responses: the Athena form is what is sent, the query is polled through
+// QUEUED and RUNNING, its two pages of results become an athena_result
+// evidence with its own table; a failed query says why.
+func TestAthenaRun(t *testing.T) {
+	ctx := context.Background()
+	srv := fakeaws.New("../testdata/aws")
+	defer srv.Close()
+	awsEnv(t, srv)
+	c := emptyCase(t, "athena")
+	var states []string
+	o := AthenaRunOptions{View: "top_talkers", Params: map[string]string{"by": "port"}, Workgroup: "primary", Output: "s3://athena-results/",
+		Region: "ap-northeast-1", EndpointURL: srv.URL, Poll: time.Millisecond}
+	report, err := c.AthenaRun(ctx, o, func(s AthenaStatus) { states = append(states, s.State) }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(states, " ") != "QUEUED RUNNING SUCCEEDED" {
+		t.Errorf("states %v", states)
+	}
+	want, _ := AthenaView("top_talkers", o.Params)
+	calls := map[string]int{}
+	for _, r := range srv.Requests() {
+		calls[r.Action]++
+		if r.Action == "StartQueryExecution" {
+			var in struct {
+				QueryString         string
+				WorkGroup           string
+				ResultConfiguration struct{ OutputLocation string }
+			}
+			json.Unmarshal([]byte(r.Body), &in)
+			if in.QueryString != want || in.WorkGroup != "primary" || in.ResultConfiguration.OutputLocation != "s3://athena-results/" {
+				t.Errorf("StartQueryExecution %s", r.Body)
+			}
+		}
+	}
+	if calls["GetQueryResults"] != 2 || calls["GetQueryExecution"] != 3 {
+		t.Errorf("calls %v", calls)
+	}
+	if imported, _, failed := report.Counts(); imported != 1 || failed != 0 {
+		t.Fatalf("%+v", report.Files)
+	}
+	e := report.Files[0].Evidence
+	if e.Kind != "athena_result" || e.Name != "athena:5d2b7c1e-0c5a-4b9d-9d6e-2f1a6c0e8b11" || e.Rows != 4 || !strings.Contains(strings.Join(e.Notes, " "), "GROUP BY 1") {
+		t.Errorf("evidence %+v", e)
+	}
+	p, err := c.Console(ctx, fmt.Sprintf("SELECT talker, bytes, first_time FROM athena_result_%d ORDER BY line", e.ID), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(pageTexts(p), "\n"); got != "TCP/31790|9912345|2021-04-05 06:30:01.000 UTC\nTCP/443|5519200|2021-04-05 06:30:00.000 UTC\nUDP/8472|2888|2021-04-05 06:30:06.000 UTC\nTCP/110||2021-04-05 06:30:36.000 UTC" {
+		t.Errorf("result rows:\n%s", got)
+	}
+	if _, err := c.AthenaRun(ctx, AthenaRunOptions{SQL: "SELECT FAIL", Region: "ap-northeast-1", EndpointURL: srv.URL, Poll: time.Millisecond}, nil, nil); err == nil ||
+		!strings.Contains(err.Error(), "Athena query q-fail FAILED: COLUMN_NOT_FOUND") {
+		t.Errorf("failed query: %v", err)
+	}
+	if _, err := c.AthenaRun(ctx, AthenaRunOptions{View: "request_paths", Region: "ap-northeast-1", EndpointURL: srv.URL}, nil, nil); err == nil || !strings.Contains(err.Error(), "only the case has") {
+		t.Errorf("a view Athena cannot run: %v", err)
 	}
 }

@@ -19,9 +19,11 @@ func (e *env) athenaCmd() *cobra.Command {
 an account's flow logs and ELB access logs in S3 queryable in Athena under the case's
 table names (external tables with partition projection, views giving them the case's
 columns); athena view NAME prints a saved view's SQL as Athena (Trino) runs it, the
-same text that l4case tests on DuckDB against the view itself.`,
+same text that l4case tests on DuckDB against the view itself; athena run runs it
+there and imports the result into the case (evidence of kind athena_result, its own
+table athena_result_N), so that findings, export and the console work on it offline.`,
 	}
-	c.AddCommand(e.athenaDDLCmd(), e.athenaViewCmd(), e.athenaViewsCmd())
+	c.AddCommand(e.athenaDDLCmd(), e.athenaViewCmd(), e.athenaViewsCmd(), e.athenaRunCmd())
 	return c
 }
 
@@ -105,4 +107,52 @@ func (e *env) athenaViewsCmd() *cobra.Command {
 			return t.print(e.stdout, "")
 		},
 	}
+}
+
+func (e *env) athenaRunCmd() *cobra.Command {
+	var o app.AthenaRunOptions
+	var params []string
+	var out output
+	c := &cobra.Command{
+		Use:   "run CASE_DIR (--view NAME [--param k=v]... | --query SQL) [--database l4case] [--workgroup W] [--results s3://…] [--region R] [--profile P]",
+		Short: "Run a saved view (or a query) on Athena and import its result into the case",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (o.View == "") == (o.SQL == "") {
+				return usageError{fmt.Errorf("give --view NAME or --query SQL")}
+			}
+			var err error
+			if o.Params, err = paramFlags(params); err != nil {
+				return err
+			}
+			c, err := app.Open(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			last := ""
+			report, err := c.AthenaRun(cmd.Context(), o, func(s app.AthenaStatus) {
+				if s.State != last {
+					last = s.State
+					fmt.Fprintf(e.stderr, "athena query %s: %s after %s, %s scanned\n", s.QueryID, s.State, s.Elapsed.Round(time.Millisecond), app.SizeText(s.ScannedBytes))
+				}
+			}, nil)
+			if err != nil {
+				return err
+			}
+			return printImport(e.stdout, report, out)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.View, "view", "", "the saved view to run (see l4case athena views)")
+	f.StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
+	f.StringVar(&o.SQL, "query", "", "a query to run instead of a view")
+	f.StringVar(&o.Database, "database", "l4case", "the Athena database (athena ddl's)")
+	f.StringVar(&o.Workgroup, "workgroup", "", "the Athena workgroup (default: the account's primary)")
+	f.StringVar(&o.Output, "results", "", "s3:// where Athena writes the result (default: the workgroup's)")
+	f.StringVar(&o.Region, "region", "", "the region (default: AWS_REGION or the profile's)")
+	f.StringVar(&o.Profile, "profile", "", "the shared config profile (default: AWS_PROFILE)")
+	f.StringVar(&o.EndpointURL, "endpoint-url", "", "another Athena endpoint (a test server)")
+	addOutputFlag(f, &out)
+	return c
 }

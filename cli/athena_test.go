@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"dev.l4case/l4case/internal/fakeaws"
 )
 
 func TestAthena(t *testing.T) {
@@ -25,5 +28,28 @@ func TestAthena(t *testing.T) {
 		if _, _, code := run(t, bad...); code == 0 {
 			t.Errorf("%q: exit 0", bad)
 		}
+	}
+}
+
+// athena run against the recorded Athena responses imports the result.
+func TestAthenaRunCLI(t *testing.T) {
+	dir := t.TempDir()
+	srv := fakeaws.New("../testdata/aws")
+	defer srv.Close()
+	for _, kv := range srv.Env(dir) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	caseDir := filepath.Join(dir, "c")
+	if _, stderr, code := run(t, "new", caseDir); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, stderr, code := run(t, "athena", "run", caseDir, "--view", "top_talkers", "--param", "by=port", "--endpoint-url", srv.URL, "-o", "csv")
+	if code != 0 || !strings.Contains(out, "athena:5d2b7c1e-0c5a-4b9d-9d6e-2f1a6c0e8b11,athena_result,1,4,0,imported") ||
+		!strings.Contains(stderr, ": SUCCEEDED after ") || !strings.Contains(stderr, "46.0 MiB scanned") {
+		t.Errorf("athena run: %d\n%s\n%s", code, out, stderr)
+	}
+	if _, _, code := run(t, "athena", "run", caseDir); code != 2 {
+		t.Errorf("no view nor query: exit %d", code)
 	}
 }

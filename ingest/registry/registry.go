@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"dev.l4case/l4case/ingest"
+	"dev.l4case/l4case/ingest/athenares"
 	"dev.l4case/l4case/ingest/elblog"
 	"dev.l4case/l4case/ingest/flowlog"
 	"dev.l4case/l4case/ingest/inventory"
@@ -58,6 +59,7 @@ var kinds = []Entry{
 	{Importer: flowlog.Importer{}, Phase: Logs, Derives: true},
 	{Importer: elblog.Importer{}, Phase: Logs},
 	{Importer: opflex.Importer{}, Phase: Logs},
+	{Importer: athenares.Importer{}, Phase: Logs},
 }
 
 // All returns the kinds in detection order.

@@ -50,6 +50,7 @@ type Server struct {
 	// interrupt a collection with it).
 	OnGetObject func(n int)
 	gets        int
+	polls       map[string]int // GetQueryExecution calls per query
 }
 
 // New starts a server answering EC2 and CloudWatch Logs from the files
@@ -129,6 +130,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case strings.HasPrefix(target, "AmazonAthena."):
+		s.athena(w, req.Action, body)
 	case target != "":
 		s.recordedJSON(w, req.Action, body)
 	case req.Action != "":
@@ -171,7 +174,7 @@ func (s *Server) page(dir, action, token string) (int, error) {
 		return 1, nil
 	}
 	for p := 1; ; p++ {
-		b, err := os.ReadFile(filepath.Join(s.recorded, dir, fmt.Sprintf("%s-%d.%s", action, p, map[string]string{"ec2": "xml", "logs": "json"}[dir])))
+		b, err := os.ReadFile(filepath.Join(s.recorded, dir, fmt.Sprintf("%s-%d.%s", action, p, map[string]string{"ec2": "xml", "logs": "json", "athena": "json"}[dir])))
 		if err != nil {
 			return 0, fmt.Errorf("no page after token %q", token)
 		}
@@ -193,6 +196,64 @@ func (s *Server) recordedXML(w http.ResponseWriter, action string, form url.Valu
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.Write(b)
+}
+
+// athena answers Athena's JSON protocol from testdata/aws/athena: a query
+// whose SQL holds FAIL fails; any other goes QUEUED, RUNNING, SUCCEEDED on
+// successive GetQueryExecution calls (GetQueryExecution-N.json) and has
+// paged results.
+func (s *Server) athena(w http.ResponseWriter, action string, body []byte) {
+	var in struct {
+		QueryString      string
+		QueryExecutionId string
+		NextToken        string
+	}
+	json.Unmarshal(body, &in)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	file := ""
+	switch action {
+	case "StartQueryExecution":
+		file = "StartQueryExecution-1.json"
+		if strings.Contains(in.QueryString, "FAIL") {
+			file = "StartQueryExecution-fail.json"
+		}
+	case "GetQueryExecution":
+		if in.QueryExecutionId == "q-fail" {
+			file = "GetQueryExecution-fail.json"
+			break
+		}
+		s.mu.Lock()
+		if s.polls == nil {
+			s.polls = map[string]int{}
+		}
+		s.polls[in.QueryExecutionId]++
+		n := s.polls[in.QueryExecutionId]
+		s.mu.Unlock()
+		for ; n > 1; n-- {
+			if _, err := os.Stat(filepath.Join(s.recorded, "athena", fmt.Sprintf("GetQueryExecution-%d.json", n))); err == nil {
+				break
+			}
+		}
+		file = fmt.Sprintf("GetQueryExecution-%d.json", n)
+	case "GetQueryResults":
+		p, err := s.page("athena", action, in.NextToken)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"__type":"InvalidRequestException","Message":%q}`, err.Error())
+			return
+		}
+		file = fmt.Sprintf("GetQueryResults-%d.json", p)
+	case "StopQueryExecution":
+		w.Write([]byte("{}"))
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(s.recorded, "athena", file))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"__type":"InvalidRequestException","Message":"%s: no recorded response"}`, action)
+		return
+	}
 	w.Write(b)
 }
 
