@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,11 +26,17 @@ func AthenaDDL(s AthenaSources) ([]string, error) { return query.AthenaDDL(s) }
 // AthenaView is a saved view's SQL for Athena with its parameters, or why
 // the view runs in the case only.
 func AthenaView(name string, args map[string]string) (string, error) {
+	return AthenaViewWindow(name, args, time.Time{}, time.Time{})
+}
+
+// AthenaViewWindow is AthenaView for a time window: the view's from and
+// to, and on Athena only the day partitions of the window.
+func AthenaViewWindow(name string, args map[string]string, since, until time.Time) (string, error) {
 	v, err := query.LookupView(name)
 	if err != nil {
 		return "", err
 	}
-	return v.AthenaForm(args)
+	return v.AthenaFormWindow(args, since, until)
 }
 
 // AthenaViews lists the saved views that run on Athena, and why each other
@@ -48,14 +55,15 @@ func AthenaViews() (portable []string, not map[string]string) {
 
 // AthenaRunOptions say what to run on Athena and how to reach it.
 type AthenaRunOptions struct {
-	View      string            // a saved view, in its Athena form
-	Params    map[string]string // the view's parameters
-	SQL       string            // or any query
-	Database  string            // default l4case (athena ddl's)
-	Workgroup string
-	Output    string // s3:// for the results; empty: the workgroup's
-	Region    string
-	Profile   string
+	View         string            // a saved view, in its Athena form
+	Params       map[string]string // the view's parameters
+	Since, Until time.Time         // the view's window (see AthenaViewWindow)
+	SQL          string            // or any query
+	Database     string            // default l4case (athena ddl's)
+	Workgroup    string
+	Output       string // s3:// for the results; empty: the workgroup's
+	Region       string
+	Profile      string
 	// EndpointURL is another Athena endpoint (a test's).
 	EndpointURL string
 	Poll        time.Duration
@@ -72,28 +80,18 @@ func (c *Case) AthenaRun(ctx context.Context, o AthenaRunOptions, status func(At
 	sqlText := o.SQL
 	if o.View != "" {
 		var err error
-		if sqlText, err = AthenaView(o.View, o.Params); err != nil {
+		if sqlText, err = AthenaViewWindow(o.View, o.Params, o.Since, o.Until); err != nil {
 			return nil, err
 		}
 	}
 	if strings.TrimSpace(sqlText) == "" {
 		return nil, errors.New("give a view or a query to run")
 	}
-	cfg, err := awsConfig(ctx, CollectOptions{Region: o.Region, Profile: o.Profile})
+	client, err := athenaClient(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	client := athena.NewFromConfig(cfg, func(ao *athena.Options) {
-		if o.EndpointURL != "" {
-			ao.BaseEndpoint = aws.String(o.EndpointURL)
-		}
-	})
-	db := o.Database
-	if db == "" {
-		db = "l4case"
-	}
-	path, meta, err := collect.RunAthena(ctx, client, collect.AthenaQuery{SQL: sqlText, Database: db, Workgroup: o.Workgroup, Output: o.Output, Poll: o.Poll},
-		filepath.Join(c.collectDir(), "athena"), status)
+	path, meta, err := collect.RunAthena(ctx, client, athenaQuery(sqlText, o), filepath.Join(c.collectDir(), "athena"), status)
 	if err != nil {
 		return nil, err
 	}
@@ -102,4 +100,40 @@ func (c *Case) AthenaRun(ctx context.Context, o AthenaRunOptions, status func(At
 		os.Remove(path) // the case keeps its copy
 	}
 	return report, err
+}
+
+func athenaClient(ctx context.Context, o AthenaRunOptions) (*athena.Client, error) {
+	cfg, err := awsConfig(ctx, CollectOptions{Region: o.Region, Profile: o.Profile})
+	if err != nil {
+		return nil, err
+	}
+	return athena.NewFromConfig(cfg, func(ao *athena.Options) {
+		if o.EndpointURL != "" {
+			ao.BaseEndpoint = aws.String(o.EndpointURL)
+		}
+	}), nil
+}
+
+func athenaQuery(sqlText string, o AthenaRunOptions) collect.AthenaQuery {
+	db := o.Database
+	if db == "" {
+		db = "l4case"
+	}
+	return collect.AthenaQuery{SQL: sqlText, Database: db, Workgroup: o.Workgroup, Output: o.Output, Poll: o.Poll}
+}
+
+// AthenaApply runs statements (athena ddl's) on Athena one after the
+// other, each to its end; the first that fails stops the rest.
+func AthenaApply(ctx context.Context, stmts []string, o AthenaRunOptions, status func(AthenaStatus)) error {
+	o.Database = "default" // the statements name their database; it may not exist yet
+	client, err := athenaClient(ctx, o)
+	if err != nil {
+		return err
+	}
+	for i, st := range stmts {
+		if _, err := collect.ExecAthena(ctx, client, athenaQuery(st, o), status); err != nil {
+			return fmt.Errorf("statement %d of %d: %w", i+1, len(stmts), err)
+		}
+	}
+	return nil
 }

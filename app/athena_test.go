@@ -137,3 +137,47 @@ func TestAthenaRun(t *testing.T) {
 		t.Errorf("a view Athena cannot run: %v", err)
 	}
 }
+
+// athena ddl --apply runs each statement to its end, in the default
+// database (the statements create and name theirs).
+func TestAthenaApply(t *testing.T) {
+	srv := fakeaws.New("../testdata/aws")
+	defer srv.Close()
+	awsEnv(t, srv)
+	stmts, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs"}, Accounts: []string{"123456789012"}, Regions: []string{"ap-northeast-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := 0
+	err = AthenaApply(context.Background(), stmts, AthenaRunOptions{Workgroup: "primary", Region: "ap-northeast-1", EndpointURL: srv.URL, Poll: time.Millisecond},
+		func(s AthenaStatus) {
+			if s.State == "SUCCEEDED" {
+				done++
+			}
+		})
+	if err != nil || done != len(stmts) {
+		t.Fatalf("%v: %d of %d done", err, done, len(stmts))
+	}
+	var sent []string
+	for _, r := range srv.Requests() {
+		if r.Action == "StartQueryExecution" {
+			var in struct {
+				QueryString           string
+				QueryExecutionContext struct{ Database string }
+			}
+			json.Unmarshal([]byte(r.Body), &in)
+			if in.QueryExecutionContext.Database != "default" {
+				t.Errorf("database %q", in.QueryExecutionContext.Database)
+			}
+			sent = append(sent, in.QueryString)
+		}
+	}
+	if strings.Join(sent, ";") != strings.Join(stmts, ";") {
+		t.Errorf("sent %d statements, want the %d of athena ddl in order", len(sent), len(stmts))
+	}
+	// A failing statement stops the rest and says which.
+	err = AthenaApply(context.Background(), []string{"SELECT FAIL", "CREATE DATABASE x"}, AthenaRunOptions{Region: "ap-northeast-1", EndpointURL: srv.URL, Poll: time.Millisecond}, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "statement 1 of 2: Athena query q-fail FAILED") {
+		t.Errorf("failing statement: %v", err)
+	}
+}

@@ -30,8 +30,10 @@ table athena_result_N), so that findings, export and the console work on it offl
 func (e *env) athenaDDLCmd() *cobra.Command {
 	var s app.AthenaSources
 	var since string
+	var apply bool
+	var o app.AthenaRunOptions
 	c := &cobra.Command{
-		Use:   "ddl --flow-logs s3://… --elb-logs s3://… --account ID --region R [--database l4case] [--flow-format F] [--parquet] [--since DATE]",
+		Use:   "ddl --flow-logs s3://… --elb-logs s3://… --account ID --region R [--database l4case] [--flow-format F] [--parquet] [--since DATE] [--apply --workgroup W --results s3://…]",
 		Short: "Print the statements that declare the logs in S3 as external tables and views",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,7 +48,24 @@ func (e *env) athenaDDLCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			fmt.Fprintln(e.stdout, strings.Join(stmts, ";\n\n")+";")
+			if !apply {
+				fmt.Fprintln(e.stdout, strings.Join(stmts, ";\n\n")+";")
+				return nil
+			}
+			if o.Region == "" && len(s.Regions) > 0 {
+				o.Region = s.Regions[0]
+			}
+			n := 0
+			err = app.AthenaApply(cmd.Context(), stmts, o, func(st app.AthenaStatus) {
+				if st.State == "SUCCEEDED" {
+					n++
+					fmt.Fprintf(e.stderr, "%d/%d done (query %s)\n", n, len(stmts), st.QueryID)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "%d statements run: the database %s is ready\n", len(stmts), s.Database)
 			return nil
 		},
 	}
@@ -59,13 +78,35 @@ func (e *env) athenaDDLCmd() *cobra.Command {
 	f.StringVar(&s.FlowFormat, "flow-format", "", "the flow log's format, '${version} ${account-id} ...' (default: AWS's default format)")
 	f.BoolVar(&s.Parquet, "parquet", false, "flow logs delivered as Parquet (Hive-compatible, hourly partitions)")
 	f.StringVar(&since, "since", "", "first day the partition projection covers (default: three months ago)")
+	f.BoolVar(&apply, "apply", false, "run the statements on Athena instead of printing them")
+	f.StringVar(&o.Workgroup, "workgroup", "", "with --apply: the Athena workgroup")
+	f.StringVar(&o.Output, "results", "", "with --apply: s3:// where Athena writes query results (default: the workgroup's)")
+	f.StringVar(&o.Region, "athena-region", "", "with --apply: Athena's region (default: AWS_REGION, else the first --region)")
+	f.StringVar(&o.Profile, "profile", "", "with --apply: the shared config profile")
+	f.StringVar(&o.EndpointURL, "endpoint-url", "", "with --apply: another Athena endpoint (a test server)")
 	return c
+}
+
+// windowFlags reads --since and --until.
+func windowFlags(since, until string) (s, u time.Time, err error) {
+	if since != "" {
+		if s, err = parseTime(since); err != nil {
+			return s, u, usageError{fmt.Errorf("--since: %w", err)}
+		}
+	}
+	if until != "" {
+		if u, err = parseTime(until); err != nil {
+			return s, u, usageError{fmt.Errorf("--until: %w", err)}
+		}
+	}
+	return s, u, nil
 }
 
 func (e *env) athenaViewCmd() *cobra.Command {
 	var params []string
+	var since, until string
 	c := &cobra.Command{
-		Use:   "view NAME [--param k=v]...",
+		Use:   "view NAME [--param k=v]... [--since T] [--until T]",
 		Short: "Print a saved view's SQL for Athena",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -73,7 +114,11 @@ func (e *env) athenaViewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sqlText, err := app.AthenaView(args[0], ps)
+			s, u, err := windowFlags(since, until)
+			if err != nil {
+				return err
+			}
+			sqlText, err := app.AthenaViewWindow(args[0], ps, s, u)
 			if err != nil {
 				return err
 			}
@@ -82,6 +127,8 @@ func (e *env) athenaViewCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
+	c.Flags().StringVar(&since, "since", "", "the window's start: the view's from, and only the day partitions from then")
+	c.Flags().StringVar(&until, "until", "", "the window's end")
 	return c
 }
 
@@ -112,9 +159,10 @@ func (e *env) athenaViewsCmd() *cobra.Command {
 func (e *env) athenaRunCmd() *cobra.Command {
 	var o app.AthenaRunOptions
 	var params []string
+	var since, until string
 	var out output
 	c := &cobra.Command{
-		Use:   "run CASE_DIR (--view NAME [--param k=v]... | --query SQL) [--database l4case] [--workgroup W] [--results s3://…] [--region R] [--profile P]",
+		Use:   "run CASE_DIR (--view NAME [--param k=v]... [--since T --until T] | --query SQL) [--database l4case] [--workgroup W] [--results s3://…] [--region R] [--profile P]",
 		Short: "Run a saved view (or a query) on Athena and import its result into the case",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -123,6 +171,9 @@ func (e *env) athenaRunCmd() *cobra.Command {
 			}
 			var err error
 			if o.Params, err = paramFlags(params); err != nil {
+				return err
+			}
+			if o.Since, o.Until, err = windowFlags(since, until); err != nil {
 				return err
 			}
 			c, err := app.Open(cmd.Context(), args[0])
@@ -147,6 +198,8 @@ func (e *env) athenaRunCmd() *cobra.Command {
 	f.StringVar(&o.View, "view", "", "the saved view to run (see l4case athena views)")
 	f.StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
 	f.StringVar(&o.SQL, "query", "", "a query to run instead of a view")
+	f.StringVar(&since, "since", "", "the window's start: the view's from, and only the day partitions from then")
+	f.StringVar(&until, "until", "", "the window's end")
 	f.StringVar(&o.Database, "database", "l4case", "the Athena database (athena ddl's)")
 	f.StringVar(&o.Workgroup, "workgroup", "", "the Athena workgroup (default: the account's primary)")
 	f.StringVar(&o.Output, "results", "", "s3:// where Athena writes the result (default: the workgroup's)")

@@ -49,6 +49,10 @@ func TestAthenaRunCLI(t *testing.T) {
 		!strings.Contains(stderr, ": SUCCEEDED after ") || !strings.Contains(stderr, "46.0 MiB scanned") {
 		t.Errorf("athena run: %d\n%s\n%s", code, out, stderr)
 	}
+	if _, stderr, code := run(t, "athena", "ddl", "--flow-logs", "s3://logs", "--account", "123456789012", "--region", "ap-northeast-1", "--apply", "--endpoint-url", srv.URL); code != 0 ||
+		!strings.Contains(stderr, "statements run: the database l4case is ready") {
+		t.Errorf("ddl --apply: %d %s", code, stderr)
+	}
 	if _, _, code := run(t, "athena", "run", caseDir); code != 2 {
 		t.Errorf("no view nor query: exit %d", code)
 	}

@@ -35,11 +35,21 @@ type AthenaStatus struct {
 	Elapsed      time.Duration
 }
 
-// RunAthena starts the query, polls it until it ends, and writes its
-// result, page by page, into dir as a file l4case imports as evidence of
-// kind athena_result (the query's id and SQL in its first line). A cancel
-// stops the query on Athena too.
-func RunAthena(ctx context.Context, c *athena.Client, q AthenaQuery, dir string, status func(AthenaStatus)) (path string, meta athenares.Meta, err error) {
+// RunAthena runs the query (ExecAthena) and writes its result, page by
+// page, into dir as a file l4case imports as evidence of kind
+// athena_result (the query's id and SQL in its first line).
+func RunAthena(ctx context.Context, c *athena.Client, q AthenaQuery, dir string, status func(AthenaStatus)) (string, athenares.Meta, error) {
+	meta, err := ExecAthena(ctx, c, q, status)
+	if err != nil {
+		return "", meta, err
+	}
+	path, err := writeResult(ctx, c, meta.QueryID, meta, dir)
+	return path, meta, err
+}
+
+// ExecAthena starts the query and polls it until it ends. A cancel stops
+// the query on Athena too; a failed query is an error with Athena's reason.
+func ExecAthena(ctx context.Context, c *athena.Client, q AthenaQuery, status func(AthenaStatus)) (meta athenares.Meta, err error) {
 	in := &athena.StartQueryExecutionInput{QueryString: aws.String(q.SQL)}
 	if q.Database != "" {
 		in.QueryExecutionContext = &types.QueryExecutionContext{Database: aws.String(q.Database)}
@@ -53,7 +63,7 @@ func RunAthena(ctx context.Context, c *athena.Client, q AthenaQuery, dir string,
 	start := time.Now()
 	out, err := c.StartQueryExecution(ctx, in)
 	if err != nil {
-		return "", meta, explain(err, "athena:StartQueryExecution", "workgroup "+aws.ToString(in.WorkGroup))
+		return meta, explain(err, "athena:StartQueryExecution", "workgroup "+aws.ToString(in.WorkGroup))
 	}
 	id := aws.ToString(out.QueryExecutionId)
 	meta = athenares.Meta{QueryID: id, SQL: q.SQL, Database: q.Database, Workgroup: q.Workgroup}
@@ -66,9 +76,9 @@ func RunAthena(ctx context.Context, c *athena.Client, q AthenaQuery, dir string,
 		if err != nil {
 			if ctx.Err() != nil {
 				stopAthena(c, id)
-				return "", meta, ctx.Err()
+				return meta, ctx.Err()
 			}
-			return "", meta, explain(err, "athena:GetQueryExecution", id)
+			return meta, explain(err, "athena:GetQueryExecution", id)
 		}
 		qe := ex.QueryExecution
 		st := qe.Status
@@ -82,15 +92,14 @@ func RunAthena(ctx context.Context, c *athena.Client, q AthenaQuery, dir string,
 		switch st.State {
 		case types.QueryExecutionStateSucceeded:
 			meta.Submitted, meta.Completed = timeText(st.SubmissionDateTime), timeText(st.CompletionDateTime)
-			path, err := writeResult(ctx, c, id, meta, dir)
-			return path, meta, err
+			return meta, nil
 		case types.QueryExecutionStateFailed, types.QueryExecutionStateCancelled:
-			return "", meta, fmt.Errorf("Athena query %s %s: %s", id, st.State, aws.ToString(st.StateChangeReason))
+			return meta, fmt.Errorf("Athena query %s %s: %s", id, st.State, aws.ToString(st.StateChangeReason))
 		}
 		select {
 		case <-ctx.Done():
 			stopAthena(c, id)
-			return "", meta, ctx.Err()
+			return meta, ctx.Err()
 		case <-time.After(poll):
 		}
 	}

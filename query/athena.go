@@ -177,7 +177,7 @@ func flowSelect(table string, cols []string) string {
 			}
 		}
 	}
-	return "SELECT " + strings.Join(sel, ", ") + "\nFROM " + table
+	return "SELECT " + strings.Join(sel, ", ") + ", day\nFROM " + table
 }
 
 // The access logs' RegexSerDe patterns, one capture group per column in
@@ -233,7 +233,7 @@ func elbSelect(kind, table string) string {
 		return "SELECT " + common + "CAST(NULL AS double) AS request_processing_time, CAST(NULL AS double) AS backend_processing_time, " +
 			"CAST(NULL AS double) AS response_processing_time, false AS processing_time_missing, CAST(NULL AS integer) AS elb_status_code, " +
 			"CAST(NULL AS integer) AS backend_status_code, received_bytes, sent_bytes, CAST(NULL AS varchar) AS request, " +
-			"CAST(NULL AS varchar) AS user_agent, CAST(NULL AS varchar) AS error_reason, CAST(NULL AS varchar) AS trace_id\nFROM " + table +
+			"CAST(NULL AS varchar) AS user_agent, CAST(NULL AS varchar) AS error_reason, CAST(NULL AS varchar) AS trace_id, day\nFROM " + table +
 			"\nWHERE type IN ('tls', 'tcp', 'udp')"
 	}
 	errorReason, traceID, where := "CAST(NULL AS varchar)", "CAST(NULL AS varchar)", "\nWHERE elb IS NOT NULL AND \"time\" LIKE '____-__-__T%'"
@@ -246,7 +246,7 @@ func elbSelect(kind, table string) string {
 		"nullif(response_processing_time, -1) AS response_processing_time, " +
 		"(request_processing_time = -1 OR backend_processing_time = -1 OR response_processing_time = -1) AS processing_time_missing, " +
 		"TRY_CAST(elb_status_code AS integer) AS elb_status_code, TRY_CAST(backend_status_code AS integer) AS backend_status_code, " +
-		"received_bytes, sent_bytes, request, nullif(user_agent, '-') AS user_agent, " + errorReason + " AS error_reason, " + traceID + " AS trace_id\nFROM " + table + where
+		"received_bytes, sent_bytes, request, nullif(user_agent, '-') AS user_agent, " + errorReason + " AS error_reason, " + traceID + " AS trace_id, day\nFROM " + table + where
 }
 
 // athenaTables are what Athena holds of a case: the logs.
@@ -474,4 +474,41 @@ func splitTopLevel(s string) []string {
 		return true
 	})
 	return append(out, s[last:])
+}
+
+var athenaFromRE = regexp.MustCompile(`(?i)\bFROM\s+(flows|flow_logs|elb_logs)\b`)
+
+// AthenaFormWindow is AthenaForm for the time from since to until: the
+// view's from and to parameters, when it has them and they are not
+// given, and on Athena only the day partitions that can hold the window
+// (the logs' folders are by delivery day: until's next hour's day is the
+// last), which is what an account's months of logs cost to scan.
+func (v View) AthenaFormWindow(args map[string]string, since, until time.Time) (string, error) {
+	if since.IsZero() && until.IsZero() {
+		return v.AthenaForm(args)
+	}
+	a := map[string]string{}
+	for k, x := range args {
+		a[k] = x
+	}
+	for _, p := range v.Params {
+		switch {
+		case p.Name == "from" && a["from"] == "" && !since.IsZero():
+			a["from"] = since.UTC().Format(time.RFC3339)
+		case p.Name == "to" && a["to"] == "" && !until.IsZero():
+			a["to"] = until.UTC().Format(time.RFC3339)
+		}
+	}
+	sqlText, err := v.AthenaForm(a)
+	if err != nil {
+		return "", err
+	}
+	var conds []string
+	if !since.IsZero() {
+		conds = append(conds, "day >= '"+since.UTC().Format("2006/01/02")+"'")
+	}
+	if !until.IsZero() {
+		conds = append(conds, "day <= '"+until.UTC().Add(time.Hour).Format("2006/01/02")+"'")
+	}
+	return athenaFromRE.ReplaceAllString(sqlText, "FROM (SELECT * FROM $1 WHERE "+strings.Join(conds, " AND ")+")"), nil
 }

@@ -105,3 +105,30 @@ func TestAthenaDDL(t *testing.T) {
 		t.Errorf("parquet: %v\n%s", err, p)
 	}
 }
+
+// A window sets a view's from and to, and reads only its day partitions.
+func TestAthenaFormWindow(t *testing.T) {
+	v, err := LookupView("top_talkers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	since, until := time.Date(2021, 4, 5, 6, 30, 0, 0, time.UTC), time.Date(2021, 4, 5, 23, 30, 0, 0, time.UTC)
+	got, err := v.AthenaFormWindow(map[string]string{"to": "2021-04-05 07:00"}, since, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"FROM (SELECT * FROM flows WHERE day >= '2021/04/05' AND day <= '2021/04/06')",
+		"(end_time >= CAST('2021-04-05 06:30:00 UTC' AS timestamp with time zone))",
+		"(start_time < CAST('2021-04-05 07:00:00 UTC' AS timestamp with time zone))", // the given to wins
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %q:\n%s", want, got)
+		}
+	}
+	e, _ := LookupView("elb_clients") // no from or to: the partitions only
+	got, err = e.AthenaFormWindow(nil, since, time.Time{})
+	if err != nil || !strings.Contains(got, "FROM (SELECT * FROM elb_logs WHERE day >= '2021/04/05')") || strings.Contains(got, "06:30:00") {
+		t.Errorf("%v\n%s", err, got)
+	}
+}
