@@ -36,7 +36,27 @@ func AthenaViewWindow(name string, args map[string]string, since, until time.Tim
 	if err != nil {
 		return "", err
 	}
-	return v.AthenaFormWindow(args, since, until)
+	return v.AthenaFormWindow(args, since, until, nil)
+}
+
+// AthenaView is AthenaViewWindow with the case's endpoints in the SQL, for
+// the views that name addresses from the inventory Athena has not.
+func (c *Case) AthenaView(ctx context.Context, name string, args map[string]string, since, until time.Time) (string, error) {
+	v, err := query.LookupView(name)
+	if err != nil {
+		return "", err
+	}
+	c.use.RLock()
+	defer c.use.RUnlock()
+	db, err := c.Reader()
+	if err != nil {
+		return "", err
+	}
+	eps, err := query.Endpoints(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	return v.AthenaFormWindow(args, since, until, eps)
 }
 
 // AthenaViews lists the saved views that run on Athena, and why each other
@@ -80,7 +100,7 @@ func (c *Case) AthenaRun(ctx context.Context, o AthenaRunOptions, status func(At
 	sqlText := o.SQL
 	if o.View != "" {
 		var err error
-		if sqlText, err = AthenaViewWindow(o.View, o.Params, o.Since, o.Until); err != nil {
+		if sqlText, err = c.AthenaView(ctx, o.View, o.Params, o.Since, o.Until); err != nil {
 			return nil, err
 		}
 	}

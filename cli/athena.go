@@ -104,9 +104,9 @@ func windowFlags(since, until string) (s, u time.Time, err error) {
 
 func (e *env) athenaViewCmd() *cobra.Command {
 	var params []string
-	var since, until string
+	var since, until, caseDir string
 	c := &cobra.Command{
-		Use:   "view NAME [--param k=v]... [--since T] [--until T]",
+		Use:   "view NAME [--param k=v]... [--since T] [--until T] [--case CASE_DIR]",
 		Short: "Print a saved view's SQL for Athena",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -118,7 +118,17 @@ func (e *env) athenaViewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sqlText, err := app.AthenaViewWindow(args[0], ps, s, u)
+			var sqlText string
+			if caseDir != "" {
+				c, err := app.Open(cmd.Context(), caseDir)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				sqlText, err = c.AthenaView(cmd.Context(), args[0], ps, s, u)
+			} else {
+				sqlText, err = app.AthenaViewWindow(args[0], ps, s, u)
+			}
 			if err != nil {
 				return err
 			}
@@ -129,6 +139,7 @@ func (e *env) athenaViewCmd() *cobra.Command {
 	c.Flags().StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
 	c.Flags().StringVar(&since, "since", "", "the window's start: the view's from, and only the day partitions from then")
 	c.Flags().StringVar(&until, "until", "", "the window's end")
+	c.Flags().StringVar(&caseDir, "case", "", "a case whose endpoints (the inventory's names of addresses) go into the SQL, for the views that label addresses")
 	return c
 }
 

@@ -1,6 +1,8 @@
 package query
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -177,6 +179,15 @@ func flowSelect(table string, cols []string) string {
 			}
 		}
 	}
+	// Columns the case always has, NULL where the flow log's format has
+	// not the field.
+	has := map[string]bool{}
+	for _, c := range cols {
+		has[c] = true
+	}
+	if !has["reject_reason"] {
+		sel = append(sel, "CAST(NULL AS varchar) AS reject_reason")
+	}
 	return "SELECT " + strings.Join(sel, ", ") + ", day\nFROM " + table
 }
 
@@ -272,15 +283,42 @@ var (
 // inventory, the captures, the derived conversations) or that needs
 // another DuckDB-only form is refused, naming it.
 func (v View) AthenaForm(args map[string]string) (string, error) {
+	return v.athenaForm(args, nil)
+}
+
+// Endpoint is what the views read of an address from the case's
+// inventory: Athena has no inventory, so a case's is written into the SQL.
+type Endpoint struct {
+	IP, Kind, Name string
+	NoName         bool // name is NULL
+}
+
+// AthenaFormWith is AthenaForm for a view that labels addresses from the
+// inventory (endpoints): the case's endpoints go into the SQL as a table
+// of values, so that the view runs on Athena with the case's names.
+func (v View) AthenaFormWith(args map[string]string, eps []Endpoint) (string, error) {
+	if eps == nil {
+		eps = []Endpoint{}
+	}
+	return v.athenaForm(args, eps)
+}
+
+func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error) {
 	if _, err := v.Render(args); err != nil { // the same checks of names and values
 		return "", err
 	}
 	ctes := map[string]bool{}
+	if eps != nil {
+		ctes["endpoints"] = true
+	}
 	for _, m := range cteRE.FindAllStringSubmatch(v.SQL, -1) {
 		ctes[strings.ToLower(m[1])] = true
 	}
 	for _, m := range fromRE.FindAllStringSubmatch(v.SQL, -1) {
 		t := strings.ToLower(m[1])
+		if t == "endpoints" && !ctes[t] {
+			return "", fmt.Errorf("view %s reads endpoints (what the case's inventory names each address): give the case (athena view --case, athena run) and they go into the SQL", v.Name)
+		}
 		if !athenaTables[t] && !ctes[t] {
 			return "", fmt.Errorf("view %s reads %s, which only the case has: Athena holds the flow and ELB logs", v.Name, t)
 		}
@@ -325,7 +363,32 @@ func (v View) AthenaForm(args map[string]string) (string, error) {
 	if m := duckOnlyRE.FindString(sqlText); m != "" {
 		return "", fmt.Errorf("view %s uses %s, which Athena has not: it runs in the case only", v.Name, strings.TrimSpace(strings.TrimSuffix(m, "(")))
 	}
-	return strings.TrimSpace(sqlText), nil
+	sqlText = strings.TrimSpace(sqlText)
+	if eps != nil && fromRE.MatchString(sqlText) && regexp.MustCompile(`(?i)\bJOIN\s+endpoints\b|\bFROM\s+endpoints\b`).MatchString(sqlText) {
+		sqlText = withEndpoints(sqlText, eps)
+	}
+	return sqlText, nil
+}
+
+// withEndpoints puts the endpoints before the view's query as a table of
+// values (a view that starts with WITH gets it as its first CTE).
+func withEndpoints(sqlText string, eps []Endpoint) string {
+	var rows []string
+	for _, e := range eps {
+		name := quoteSQL(e.Name)
+		if e.NoName {
+			name = "CAST(NULL AS varchar)"
+		}
+		rows = append(rows, "("+quoteSQL(e.IP)+", "+quoteSQL(e.Kind)+", "+name+")")
+	}
+	cte := "endpoints(ip, kind, name) AS (VALUES " + strings.Join(rows, ",\n    ") + ")"
+	if len(rows) == 0 {
+		cte = "endpoints AS (SELECT CAST(NULL AS varchar) AS ip, CAST(NULL AS varchar) AS kind, CAST(NULL AS varchar) AS name WHERE false)"
+	}
+	if rest, ok := strings.CutPrefix(sqlText, "WITH "); ok {
+		return "WITH " + cte + ",\n" + rest
+	}
+	return "WITH " + cte + "\n" + sqlText
 }
 
 func trinoType(t string) string {
@@ -483,9 +546,9 @@ var athenaFromRE = regexp.MustCompile(`(?i)\bFROM\s+(flows|flow_logs|elb_logs)\b
 // given, and on Athena only the day partitions that can hold the window
 // (the logs' folders are by delivery day: until's next hour's day is the
 // last), which is what an account's months of logs cost to scan.
-func (v View) AthenaFormWindow(args map[string]string, since, until time.Time) (string, error) {
+func (v View) AthenaFormWindow(args map[string]string, since, until time.Time, eps []Endpoint) (string, error) {
 	if since.IsZero() && until.IsZero() {
-		return v.AthenaForm(args)
+		return v.athenaForm(args, eps)
 	}
 	a := map[string]string{}
 	for k, x := range args {
@@ -499,7 +562,7 @@ func (v View) AthenaFormWindow(args map[string]string, since, until time.Time) (
 			a["to"] = until.UTC().Format(time.RFC3339)
 		}
 	}
-	sqlText, err := v.AthenaForm(a)
+	sqlText, err := v.athenaForm(a, eps)
 	if err != nil {
 		return "", err
 	}
@@ -511,4 +574,24 @@ func (v View) AthenaFormWindow(args map[string]string, since, until time.Time) (
 		conds = append(conds, "day <= '"+until.UTC().Add(time.Hour).Format("2006/01/02")+"'")
 	}
 	return athenaFromRE.ReplaceAllString(sqlText, "FROM (SELECT * FROM $1 WHERE "+strings.Join(conds, " AND ")+")"), nil
+}
+
+// Endpoints are the case's endpoints as the views read them.
+func Endpoints(ctx context.Context, db *sql.DB) ([]Endpoint, error) {
+	rows, err := db.QueryContext(ctx, `SELECT ip, kind, name FROM endpoints WHERE ip IS NOT NULL ORDER BY ip, kind, name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	eps := []Endpoint{}
+	for rows.Next() {
+		var e Endpoint
+		var name sql.NullString
+		if err := rows.Scan(&e.IP, &e.Kind, &name); err != nil {
+			return nil, err
+		}
+		e.Name, e.NoName = name.String, !name.Valid
+		eps = append(eps, e)
+	}
+	return eps, rows.Err()
 }

@@ -113,7 +113,7 @@ func TestAthenaFormWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	since, until := time.Date(2021, 4, 5, 6, 30, 0, 0, time.UTC), time.Date(2021, 4, 5, 23, 30, 0, 0, time.UTC)
-	got, err := v.AthenaFormWindow(map[string]string{"to": "2021-04-05 07:00"}, since, until)
+	got, err := v.AthenaFormWindow(map[string]string{"to": "2021-04-05 07:00"}, since, until, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +127,19 @@ func TestAthenaFormWindow(t *testing.T) {
 		}
 	}
 	e, _ := LookupView("elb_clients") // no from or to: the partitions only
-	got, err = e.AthenaFormWindow(nil, since, time.Time{})
+	got, err = e.AthenaFormWindow(nil, since, time.Time{}, nil)
 	if err != nil || !strings.Contains(got, "FROM (SELECT * FROM elb_logs WHERE day >= '2021/04/05')") || strings.Contains(got, "06:30:00") {
 		t.Errorf("%v\n%s", err, got)
+	}
+}
+
+func TestWithEndpoints(t *testing.T) {
+	got := withEndpoints("WITH a AS (SELECT 1) SELECT * FROM a JOIN endpoints e ON true", []Endpoint{{IP: "10.0.0.1", Kind: "elb", Name: "it's"}, {IP: "10.0.0.2", Kind: "node", NoName: true}})
+	want := "WITH endpoints(ip, kind, name) AS (VALUES ('10.0.0.1', 'elb', 'it''s'),\n    ('10.0.0.2', 'node', CAST(NULL AS varchar))),\na AS (SELECT 1) SELECT * FROM a JOIN endpoints e ON true"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := withEndpoints("SELECT * FROM flows LEFT JOIN endpoints e ON true", nil); !strings.HasPrefix(got, "WITH endpoints AS (SELECT CAST(NULL AS varchar) AS ip") || !strings.Contains(got, "WHERE false)\nSELECT") {
+		t.Errorf("no endpoints: %s", got)
 	}
 }
