@@ -166,11 +166,7 @@ func (c *Case) Collect(ctx context.Context, o CollectOptions, rep CollectReporte
 		paths[i] = f.Path
 		names[f.Path] = f.URL
 	}
-	var irep Reporter
-	if rep != nil {
-		irep = rep
-	}
-	imp, err := c.Import(ctx, paths, ImportOptions{Names: names}, irep)
+	imp, err := c.Import(ctx, paths, ImportOptions{Names: names}, rep)
 	report.Import = imp
 	if imp != nil {
 		byName := map[string]FileResult{}

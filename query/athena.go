@@ -110,7 +110,15 @@ func athenaLocation(u string) (string, error) {
 	return loc, nil
 }
 
-func quoteList(xs []string) string { return strings.Join(xs, ",") }
+// projection is the partition projection of the account and region
+// every table of the logs has.
+func projection(s AthenaSources) []string {
+	return []string{
+		`"projection.enabled"="true"`,
+		`"projection.account.type"="enum"`, `"projection.account.values"="` + strings.Join(s.Accounts, ",") + `"`,
+		`"projection.region.type"="enum"`, `"projection.region.values"="` + strings.Join(s.Regions, ",") + `"`,
+	}
+}
 
 // flowDDL is the external table of one flow-log location: text with its
 // header line skipped, or Parquet in the Hive-compatible hourly layout.
@@ -132,11 +140,7 @@ func flowDDL(name, loc string, s AthenaSources, since time.Time) (string, []stri
 	if len(cols) == 0 {
 		return "", nil, fmt.Errorf("flow log format %q names no ${field}", format)
 	}
-	props := []string{
-		`"projection.enabled"="true"`,
-		`"projection.account.type"="enum"`, `"projection.account.values"="` + quoteList(s.Accounts) + `"`,
-		`"projection.region.type"="enum"`, `"projection.region.values"="` + quoteList(s.Regions) + `"`,
-	}
+	props := projection(s)
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n%s\n)\n", name, strings.Join(decls, ",\n"))
 	if s.Parquet {
@@ -221,14 +225,11 @@ const (
 // type's files share the folders, and a line of another type does not
 // match the pattern (its columns are NULL; the view drops those rows).
 func elbDDL(name, cols, regex, loc string, s AthenaSources, since time.Time) string {
-	props := []string{
-		`"projection.enabled"="true"`,
-		`"projection.account.type"="enum"`, `"projection.account.values"="` + quoteList(s.Accounts) + `"`,
-		`"projection.region.type"="enum"`, `"projection.region.values"="` + quoteList(s.Regions) + `"`,
-		`"projection.day.type"="date"`, `"projection.day.format"="yyyy/MM/dd"`, `"projection.day.range"="` + since.Format("2006/01/02") + `,NOW"`,
+	props := append(projection(s),
+		`"projection.day.type"="date"`, `"projection.day.format"="yyyy/MM/dd"`, `"projection.day.range"="`+since.Format("2006/01/02")+`,NOW"`,
 		`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`,
-		`"storage.location.template"="` + loc + `${account}/elasticloadbalancing/${region}/${day}/"`,
-	}
+		`"storage.location.template"="`+loc+`${account}/elasticloadbalancing/${region}/${day}/"`,
+	)
 	return fmt.Sprintf("CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n  %s\n)\nPARTITIONED BY (`account` string, `region` string, `day` string)\n"+
 		"ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'\nWITH SERDEPROPERTIES ('serialization.format' = '1', 'input.regex' = '%s')\n"+
 		"LOCATION '%s'\nTBLPROPERTIES (\n  %s\n)", name, cols, strings.ReplaceAll(regex, `'`, `\'`), loc, strings.Join(props, ",\n  "))
@@ -269,6 +270,7 @@ var (
 	duckOnlyRE  = regexp.MustCompile(`(?i)(::|\b(?:list|unnest|flatten|epoch|quantile_cont|arg_min|arg_max|record_refs|in_cidr|cidr_lo|cidr_hi|list_[a-z_]+|array_to_string|string_agg|http_header|http_headers|time_bucket)\s*\(|\bQUALIFY\b|\bMATERIALIZED\b|\bGROUP BY ALL\b)`)
 	limitRE     = regexp.MustCompile(`(?i)\bLIMIT\s+coalesce\(\s*(CAST\(NULL AS integer\)|[0-9]+)\s*,\s*([0-9]+)\s*\)`)
 	commentRE   = regexp.MustCompile(`(?m)^\s*--.*$`)
+	endpointsRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+endpoints\b`)
 	groupAllRE  = regexp.MustCompile(`(?i)\bGROUP BY ALL\b`)
 	timeBucket  = regexp.MustCompile(`(?i)time_bucket\(\s*INTERVAL\s+1\s+(MINUTE|HOUR|DAY|SECOND)\s*,`)
 	anyValueRE  = regexp.MustCompile(`(?i)\bany_value\(`)
@@ -324,11 +326,12 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 		}
 	}
 	sqlText := commentRE.ReplaceAllString(v.SQL, "") // comment lines, which may hold commas
+	lits := map[string]string{}
 	for _, p := range v.Params {
 		val := args[p.Name]
 		if val == "" {
 			sqlText = dropUnsetFilter(sqlText, p.Name)
-			sqlText = regexp.MustCompile(`\$`+p.Name+`\b`).ReplaceAllString(sqlText, "CAST(NULL AS "+trinoType(p.Type)+")")
+			lits[p.Name] = "CAST(NULL AS " + trinoType(p.Type) + ")"
 			continue
 		}
 		lit, err := trinoLiteral(p.Type, val)
@@ -336,8 +339,10 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 			return "", fmt.Errorf("parameter %s: %w", p.Name, err)
 		}
 		sqlText = strings.ReplaceAll(sqlText, "($"+p.Name+" IS NULL OR ", "(")
-		sqlText = regexp.MustCompile(`\$`+p.Name+`\b`).ReplaceAllLiteralString(sqlText, lit)
+		lits[p.Name] = lit
 	}
+	// The placeholders as Render finds them.
+	sqlText = placeRE.ReplaceAllStringFunc(sqlText, func(m string) string { return lits[m[1:]] })
 	sqlText = limitRE.ReplaceAllStringFunc(sqlText, func(s string) string {
 		m := limitRE.FindStringSubmatch(s)
 		if !strings.HasPrefix(m[1], "CAST") {
@@ -364,7 +369,7 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 		return "", fmt.Errorf("view %s uses %s, which Athena has not: it runs in the case only", v.Name, strings.TrimSpace(strings.TrimSuffix(m, "(")))
 	}
 	sqlText = strings.TrimSpace(sqlText)
-	if eps != nil && fromRE.MatchString(sqlText) && regexp.MustCompile(`(?i)\bJOIN\s+endpoints\b|\bFROM\s+endpoints\b`).MatchString(sqlText) {
+	if eps != nil && endpointsRE.MatchString(sqlText) {
 		sqlText = withEndpoints(sqlText, eps)
 	}
 	return sqlText, nil
