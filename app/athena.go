@@ -59,18 +59,21 @@ func (c *Case) AthenaView(ctx context.Context, name string, args map[string]stri
 	return v.AthenaFormWindow(args, since, until, eps)
 }
 
-// AthenaViews lists the saved views that run on Athena, and why each other
-// one does not.
-func AthenaViews() (portable []string, not map[string]string) {
+// AthenaViews lists the saved views that run on Athena, those that run
+// there with a case's endpoints written into their SQL (athena view
+// --case), and why each other one does not.
+func AthenaViews() (portable, withCase []string, not map[string]string) {
 	not = map[string]string{}
 	for _, v := range query.Views() {
-		if _, err := v.AthenaForm(nil); err != nil {
-			not[v.Name] = err.Error()
-		} else {
+		if _, err := v.AthenaForm(nil); err == nil {
 			portable = append(portable, v.Name)
+		} else if _, err2 := v.AthenaFormWith(nil, []query.Endpoint{}); err2 == nil {
+			withCase = append(withCase, v.Name)
+		} else {
+			not[v.Name] = err2.Error()
 		}
 	}
-	return portable, not
+	return portable, withCase, not
 }
 
 // AthenaRunOptions say what to run on Athena and how to reach it.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"dev.l4case/l4case/app"
 )
@@ -105,10 +106,15 @@ func windowFlags(since, until string) (s, u time.Time, err error) {
 func (e *env) athenaViewCmd() *cobra.Command {
 	var params []string
 	var since, until, caseDir string
+	var run bool
+	var o app.AthenaRunOptions
 	c := &cobra.Command{
-		Use:   "view NAME [--param k=v]... [--since T] [--until T] [--case CASE_DIR]",
-		Short: "Print a saved view's SQL for Athena",
-		Args:  exactArgs(1),
+		Use:   "view NAME [--param k=v]... [--since T] [--until T] [--case CASE_DIR] [--run --workgroup W --output s3://…]",
+		Short: "Print a saved view's SQL for Athena, or run it there (--run) into the case",
+		Long: `Prints the saved view's SQL in Athena's dialect. With --run (and --case), starts it on
+Athena, polls it, and imports the result into the case as evidence of kind
+athena_result, as 'l4case athena run CASE --view NAME' does.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ps, err := paramFlags(params)
 			if err != nil {
@@ -117,6 +123,13 @@ func (e *env) athenaViewCmd() *cobra.Command {
 			s, u, err := windowFlags(since, until)
 			if err != nil {
 				return err
+			}
+			if run {
+				if caseDir == "" {
+					return usageError{fmt.Errorf("--run imports the result into a case: give --case CASE_DIR")}
+				}
+				o.View, o.Params, o.Since, o.Until = args[0], ps, s, u
+				return e.athenaRun(cmd, caseDir, o, outTable)
 			}
 			var sqlText string
 			if caseDir != "" {
@@ -136,11 +149,48 @@ func (e *env) athenaViewCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
-	c.Flags().StringVar(&since, "since", "", "the window's start: the view's from, and only the day partitions from then")
-	c.Flags().StringVar(&until, "until", "", "the window's end")
-	c.Flags().StringVar(&caseDir, "case", "", "a case whose endpoints (the inventory's names of addresses) go into the SQL, for the views that label addresses")
+	f := c.Flags()
+	f.StringArrayVar(&params, "param", nil, "a view parameter, name=value (repeatable)")
+	f.StringVar(&since, "since", "", "the window's start: the view's from, and only the day partitions from then")
+	f.StringVar(&until, "until", "", "the window's end")
+	f.StringVar(&caseDir, "case", "", "a case whose endpoints (the inventory's names of addresses) go into the SQL, for the views that label addresses; with --run, the case the result goes into")
+	f.BoolVar(&run, "run", false, "run it on Athena and import the result into the case (--case)")
+	// --output is where Athena writes (the issue's and the console's word);
+	// athena run calls it --results, kept here as the same.
+	f.StringVar(&o.Output, "output", "", "with --run: s3:// where Athena writes the result (default: the workgroup's)")
+	f.StringVar(&o.Output, "results", "", "the same as --output")
+	athenaClientFlags(f, &o)
 	return c
+}
+
+// athenaClientFlags are how athena run and athena view --run reach Athena.
+func athenaClientFlags(f *pflag.FlagSet, o *app.AthenaRunOptions) {
+	f.StringVar(&o.Database, "database", "l4case", "the Athena database (athena ddl's)")
+	f.StringVar(&o.Workgroup, "workgroup", "", "the Athena workgroup (default: the account's primary)")
+	f.StringVar(&o.Region, "region", "", "the region (default: AWS_REGION or the profile's)")
+	f.StringVar(&o.Profile, "profile", "", "the shared config profile (default: AWS_PROFILE)")
+	f.StringVar(&o.EndpointURL, "endpoint-url", "", "another Athena endpoint (a test server)")
+}
+
+// athenaRun runs o on Athena with its progress on stderr and imports the
+// result into the case.
+func (e *env) athenaRun(cmd *cobra.Command, caseDir string, o app.AthenaRunOptions, out output) error {
+	c, err := app.Open(cmd.Context(), caseDir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	last := ""
+	report, err := c.AthenaRun(cmd.Context(), o, func(s app.AthenaStatus) {
+		if s.State != last {
+			last = s.State
+			fmt.Fprintf(e.stderr, "athena query %s: %s after %s, %s scanned\n", s.QueryID, s.State, s.Elapsed.Round(time.Millisecond), app.SizeText(s.ScannedBytes))
+		}
+	}, nil)
+	if err != nil {
+		return err
+	}
+	return printImport(e.stdout, report, out)
 }
 
 func (e *env) athenaViewsCmd() *cobra.Command {
@@ -149,10 +199,13 @@ func (e *env) athenaViewsCmd() *cobra.Command {
 		Short: "List the saved views that run on Athena, and why the others do not",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			portable, not := app.AthenaViews()
+			portable, withCase, not := app.AthenaViews()
 			t := &table{cols: []string{"view", "athena"}}
 			for _, v := range portable {
 				t.add(v, "yes")
+			}
+			for _, v := range withCase {
+				t.add(v, "yes, with --case: the case's endpoints (names of addresses) go into the SQL")
 			}
 			var names []string
 			for v := range not {
@@ -187,22 +240,7 @@ func (e *env) athenaRunCmd() *cobra.Command {
 			if o.Since, o.Until, err = windowFlags(since, until); err != nil {
 				return err
 			}
-			c, err := app.Open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			last := ""
-			report, err := c.AthenaRun(cmd.Context(), o, func(s app.AthenaStatus) {
-				if s.State != last {
-					last = s.State
-					fmt.Fprintf(e.stderr, "athena query %s: %s after %s, %s scanned\n", s.QueryID, s.State, s.Elapsed.Round(time.Millisecond), app.SizeText(s.ScannedBytes))
-				}
-			}, nil)
-			if err != nil {
-				return err
-			}
-			return printImport(e.stdout, report, out)
+			return e.athenaRun(cmd, args[0], o, out)
 		},
 	}
 	f := c.Flags()
@@ -211,12 +249,8 @@ func (e *env) athenaRunCmd() *cobra.Command {
 	f.StringVar(&o.SQL, "query", "", "a query to run instead of a view")
 	f.StringVar(&since, "since", "", "the window's start: the view's from, and only the day partitions from then")
 	f.StringVar(&until, "until", "", "the window's end")
-	f.StringVar(&o.Database, "database", "l4case", "the Athena database (athena ddl's)")
-	f.StringVar(&o.Workgroup, "workgroup", "", "the Athena workgroup (default: the account's primary)")
 	f.StringVar(&o.Output, "results", "", "s3:// where Athena writes the result (default: the workgroup's)")
-	f.StringVar(&o.Region, "region", "", "the region (default: AWS_REGION or the profile's)")
-	f.StringVar(&o.Profile, "profile", "", "the shared config profile (default: AWS_PROFILE)")
-	f.StringVar(&o.EndpointURL, "endpoint-url", "", "another Athena endpoint (a test server)")
+	athenaClientFlags(f, &o)
 	addOutputFlag(f, &out)
 	return c
 }

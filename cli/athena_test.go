@@ -10,7 +10,7 @@ import (
 
 func TestAthena(t *testing.T) {
 	out, _, code := run(t, "athena", "views")
-	if code != 0 || !strings.Contains(out, "top_talkers           yes") || !strings.Contains(out, "rejects               no: view rejects reads endpoints") {
+	if code != 0 || !strings.Contains(out, "top_talkers           yes") || !strings.Contains(out, "rejects               yes, with --case") {
 		t.Errorf("athena views: %d\n%s", code, out)
 	}
 	out, _, code = run(t, "athena", "view", "elb_errors", "--param", "from=2021-04-05 06:30")
@@ -52,6 +52,18 @@ func TestAthenaRunCLI(t *testing.T) {
 	if _, stderr, code := run(t, "athena", "ddl", "--flow-logs", "s3://logs", "--account", "123456789012", "--region", "ap-northeast-1", "--apply", "--endpoint-url", srv.URL); code != 0 ||
 		!strings.Contains(stderr, "statements run: the database l4case is ready") {
 		t.Errorf("ddl --apply: %d %s", code, stderr)
+	}
+	// The form: athena view NAME --run into a case.
+	other := filepath.Join(dir, "other")
+	if _, stderr, code := run(t, "new", other); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, stderr, code = run(t, "athena", "view", "top_talkers", "--param", "by=port", "--run", "--case", other, "--output", "s3://results/l4case/", "--endpoint-url", srv.URL)
+	if code != 0 || !strings.Contains(out, "athena_result") || !strings.Contains(out, "imported") || !strings.Contains(stderr, ": SUCCEEDED after ") {
+		t.Errorf("athena view --run: %d\n%s\n%s", code, out, stderr)
+	}
+	if _, stderr, code := run(t, "athena", "view", "top_talkers", "--run"); code != 2 || !strings.Contains(stderr, "give --case") {
+		t.Errorf("--run without a case: exit %d %s", code, stderr)
 	}
 	if _, _, code := run(t, "athena", "run", caseDir); code != 2 {
 		t.Errorf("no view nor query: exit %d", code)

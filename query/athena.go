@@ -360,6 +360,9 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 	}); err != nil {
 		return "", err
 	}
+	if sqlText, err = inlineMacro(sqlText, "quantile_cont", exactQuantile); err != nil {
+		return "", err
+	}
 	if groupAllRE.MatchString(sqlText) {
 		if sqlText, err = groupByOrdinals(sqlText); err != nil {
 			return "", fmt.Errorf("view %s: %w", v.Name, err)
@@ -478,6 +481,23 @@ func matchParen(s string, i int) int {
 		return true
 	})
 	return end
+}
+
+// exactQuantile is DuckDB's quantile_cont(x, p) in SQL both engines run:
+// the sorted non-NULL values, interpolated between the two around
+// position (n-1)·p as DuckDB does (lo + (hi-lo)·fraction). Trino's own
+// approx_percentile is an estimate, and its rows would not be the case's.
+func exactQuantile(args string) string {
+	a := splitTopLevel(args)
+	if len(a) != 2 {
+		return "quantile_cont (" + args + ")" // not rewritten again; duckOnlyRE refuses it
+	}
+	x, p := strings.TrimSpace(a[0]), strings.TrimSpace(a[1])
+	xs := "array_sort(array_agg(" + x + ") FILTER (WHERE " + x + " IS NOT NULL))"
+	h := "((count(" + x + ") - 1) * CAST(" + p + " AS double))"
+	lo := xs + "[CAST(floor(" + h + ") AS bigint) + 1]"
+	hi := xs + "[CAST(ceil(" + h + ") AS bigint) + 1]"
+	return "(CASE WHEN count(" + x + ") = 0 THEN NULL ELSE " + lo + " + (" + h + " - floor(" + h + ")) * (" + hi + " - " + lo + ") END)"
 }
 
 // inlineMacro replaces name(arg) by body(arg).

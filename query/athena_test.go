@@ -1,6 +1,7 @@
 package query
 
 import (
+	"database/sql"
 	"os"
 	"regexp"
 	"strings"
@@ -141,5 +142,40 @@ func TestWithEndpoints(t *testing.T) {
 	}
 	if got := withEndpoints("SELECT * FROM flows LEFT JOIN endpoints e ON true", nil); !strings.HasPrefix(got, "WITH endpoints AS (SELECT CAST(NULL AS varchar) AS ip") || !strings.Contains(got, "WHERE false)\nSELECT") {
 		t.Errorf("no endpoints: %s", got)
+	}
+}
+
+// The Athena form of quantile_cont is exact and interpolates as DuckDB
+// does: on DuckDB it gives quantile_cont's value to the last bit, for
+// empty, single and spread groups, with NULLs among the values.
+func TestExactQuantile(t *testing.T) {
+	db, _ := newDB(t)
+	groups := `(VALUES (1, 3.0), (1, NULL), (1, 1.0), (1, 10.0), (1, 2.5), (1, 7.25), (1, 100.0), (1, 0.001),
+		(2, 42.0), (3, NULL), (4, 1.0), (4, 2.0)) AS v(g, y), LATERAL (SELECT CAST(y AS double) AS x) AS t`
+	for _, p := range []string{"0", "0.25", "0.5", "0.9", "0.95", "0.99", "1"} {
+		q := "SELECT g, quantile_cont(x, " + p + ") AS want, " + exactQuantile("x, "+p) + " AS got FROM " + groups + " GROUP BY g ORDER BY g"
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		n := 0
+		for rows.Next() {
+			var g int
+			var want, got sql.NullFloat64
+			if err := rows.Scan(&g, &want, &got); err != nil {
+				t.Fatal(err)
+			}
+			if want != got {
+				t.Errorf("p=%s group %d: quantile_cont %v, the Athena form %v", p, g, want, got)
+			}
+			n++
+		}
+		rows.Close()
+		if n != 4 {
+			t.Errorf("p=%s: %d groups", p, n)
+		}
+	}
+	if got := exactQuantile("x"); !strings.HasPrefix(got, "quantile_cont (") {
+		t.Errorf("one argument: %s", got)
 	}
 }
