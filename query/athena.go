@@ -261,6 +261,15 @@ func elbSelect(kind, table string) string {
 		"received_bytes, sent_bytes, request, nullif(user_agent, '-') AS user_agent, " + errorReason + " AS error_reason, " + traceID + " AS trace_id, day\nFROM " + table + where
 }
 
+// caseOnly says what the tables the Athena views cannot read hold.
+var caseOnly = map[string]string{
+	"tcp_conversations":  "the captures' TCP conversations: packet captures are not in S3",
+	"http_messages":      "the HTTP messages of the captures",
+	"proxy_headers":      "the PROXY headers of the captures",
+	"drops":              "the OpFlex drop logs",
+	"flow_conversations": "both directions of each flow paired at import against the ENI snapshot, with the lines of the case's evidence behind them",
+}
+
 // athenaTables are what Athena holds of a case: the logs.
 var athenaTables = map[string]bool{"flow_logs": true, "flows": true, "elb_logs": true}
 
@@ -322,7 +331,11 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 			return "", fmt.Errorf("view %s reads endpoints (what the case's inventory names each address): give the case (athena view --case, athena run) and they go into the SQL", v.Name)
 		}
 		if !athenaTables[t] && !ctes[t] {
-			return "", fmt.Errorf("view %s reads %s, which only the case has: Athena holds the flow and ELB logs", v.Name, t)
+			what := caseOnly[t]
+			if what == "" {
+				what = "a table of the case"
+			}
+			return "", fmt.Errorf("view %s reads %s (%s), which only the case has: Athena holds the flow and ELB logs", v.Name, t, what)
 		}
 	}
 	sqlText := commentRE.ReplaceAllString(v.SQL, "") // comment lines, which may hold commas
