@@ -170,6 +170,10 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 	if err != nil {
 		return nil, err
 	}
+	requests, err := query.DeriveRequestsPending(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	for i, cd := range todo {
 		if ctx.Err() != nil {
 			r := FileResult{Name: cd.name, Kind: cd.kind.Kind(), Err: ctx.Err()}
@@ -183,6 +187,9 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		if r.Evidence != nil && cd.kind.Derives {
 			derive = true
 		}
+		if r.Evidence != nil {
+			requests = true
+		}
 	}
 	if derive && ctx.Err() == nil {
 		// The reject analysis pairs both directions of every flow: once per
@@ -195,6 +202,18 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		stop()
 		if err != nil {
 			return report, fmt.Errorf("the files are imported, but pairing the flow logs failed (it runs again at the next import): %w", err)
+		}
+	}
+	if requests && ctx.Err() == nil {
+		// request_paths joins every kind: once per import, not per page.
+		start := time.Now()
+		stop := watch(rep, func() ImportStatus {
+			return ImportStatus{File: "(joining every request's path across the evidence)", Kind: "derive", Index: len(todo), Total: len(todo), Elapsed: time.Since(start)}
+		})
+		err := query.DeriveRequests(ctx, db)
+		stop()
+		if err != nil {
+			return report, fmt.Errorf("the files are imported, but joining the request paths failed (it runs again at the next import): %w", err)
 		}
 	}
 	return report, nil

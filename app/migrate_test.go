@@ -41,7 +41,13 @@ func TestOpenMigratesAVersion1Case(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fmt.Sprint(p.Rows, v.Rows)
+		// request_paths reads a table derived at import since version 6:
+		// the migration fills it from what the case holds.
+		r, err := c.RunView(ctx, "request_paths", nil, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p.Rows, v.Rows, len(r.Rows), r.Rows)
 	}
 	want := answers(c)
 	if len(want) < 100 {

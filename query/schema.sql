@@ -596,6 +596,29 @@ CREATE TABLE findings (
     data       VARCHAR              -- what was seen: the row as JSON (column: value), or the trace's outcome
 );
 
+-- table: every request the case can trace, joined across captures, ELB logs, flow logs and drops after each import; the request_paths view reads it.
+CREATE TABLE request_path_rows (
+    time          TIMESTAMPTZ, -- the request's first sign: its connection's first packet or its ELB line, whichever is earlier
+    request_id    VARCHAR,     -- the request-id header of the request, when it had one
+    client        VARCHAR,     -- the client as ip:port: from the PROXY header, else the ELB line, else the connection (a pass-through load balancer)
+    node          VARCHAR,     -- the node's name (inventory) or address
+    lb            VARCHAR,     -- the load balancer's end of the connection to the node, ip:port
+    router        VARCHAR,     -- the router pod's address after kube-proxy's DNAT, ip:port
+    backend       VARCHAR,     -- the backend pod the router sent the request to, ip:port
+    backend_pod   VARCHAR,     -- its name in the inventory
+    method        VARCHAR,     -- the HTTP method
+    uri           VARCHAR,     -- the request target
+    status        INTEGER,     -- the HTTP status: captured, else the ELB's, else the backend's
+    outcome       VARCHAR,     -- ok, http_error, dropped, rejected, reset, no_response, unknown
+    complete      BOOLEAN,     -- every leg the evidence could hold is there
+    missing       VARCHAR,     -- the legs missing, space separated: elb_log flow_log capture dnat backend
+    flow_enis     BIGINT,      -- how many ENIs' flow logs saw the load balancer's connection to the node
+    elb_line      VARCHAR,     -- the ELB access log line as evidence:line
+    conversation  VARCHAR,     -- the captured connection to the node as evidence:stream
+    client_ip     VARCHAR,     -- the client's address alone, for the client filter
+    node_ip       VARCHAR      -- the node's address alone, for the node filter
+);
+
 -- table: flow log records paired into conversations: both directions of a 5-tuple on one ENI, derived after each import.
 CREATE TABLE flow_conversations (
     conv_id        BIGINT,      -- the smallest of its record references (see records): unique, and stable when the table is derived again

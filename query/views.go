@@ -20,6 +20,9 @@ var viewFiles embed.FS
 //go:embed derive.sql
 var deriveSQL string
 
+//go:embed derive_requests.sql
+var deriveRequestsSQL string
+
 // View is a saved query: one .sql file in query/views whose header names it.
 type View struct {
 	Name        string
@@ -204,42 +207,60 @@ func literal(typ, val string) (string, error) {
 	return "", fmt.Errorf("unknown type %s", typ)
 }
 
-// Derive rebuilds the tables computed from the evidence (flow_log_sources,
-// flow_conversations) on a writer connection, in one transaction.
+// Derive rebuilds the tables computed from the flow logs and the ENI
+// snapshots (flow_log_sources, flow_conversations) on a writer
+// connection, in one transaction.
 func Derive(ctx context.Context, db *sql.DB) error {
+	var rows int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM flow_logs").Scan(&rows); err != nil {
+		return err
+	}
+	// Pairing sorts and aggregates every flow log row, which needs more
+	// than the buffer pool importers get (WriterMemoryLimit), but not the
+	// whole machine: DuckDB fills what it is given.
+	if err := derive(ctx, db, "derive_pending", deriveSQL, deriveMemoryMB(rows)); err != nil {
+		return fmt.Errorf("deriving flow_conversations: %w", err)
+	}
+	return nil
+}
+
+// DeriveRequests rebuilds request_path_rows, which joins every evidence
+// kind (and flow_conversations: after Derive).
+func DeriveRequests(ctx context.Context, db *sql.DB) error {
+	if err := derive(ctx, db, "requests_pending", deriveRequestsSQL, max(machineMemoryMB()/4, 1024)); err != nil {
+		return fmt.Errorf("deriving request_path_rows: %w", err)
+	}
+	return nil
+}
+
+// derive runs sqlText in one transaction with DuckDB's buffer pool at
+// memoryMB, marked pending in case_meta until it commits: an interrupted
+// derivation runs again at the next import, whatever that import brings.
+func derive(ctx context.Context, db *sql.DB, pending, sqlText string, memoryMB int64) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	// Pairing sorts and aggregates every flow log row, which needs more
-	// than the buffer pool importers get (WriterMemoryLimit), but not the
-	// whole machine: DuckDB fills what it is given.
 	var limit string
 	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&limit); err != nil {
 		return err
 	}
-	var rows int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM flow_logs").Scan(&rows); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dMB'", deriveMemoryMB(rows))); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dMB'", memoryMB)); err != nil {
 		return err
 	}
 	defer conn.ExecContext(context.Background(), "SET memory_limit = "+quoteSQL(limit))
-	// Pending until done: an interrupted derivation runs again at the next
-	// import, whatever that import brings.
-	if _, err := conn.ExecContext(ctx, "INSERT OR REPLACE INTO case_meta VALUES ('derive_pending', 'true')"); err != nil {
+	if _, err := conn.ExecContext(ctx, "INSERT OR REPLACE INTO case_meta VALUES (?, 'true')", pending); err != nil {
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, deriveSQL); err != nil {
+	if _, err := conn.ExecContext(ctx, sqlText); err != nil {
 		conn.ExecContext(context.Background(), "ROLLBACK")
-		return fmt.Errorf("deriving flow_conversations: %w", err)
+		return err
 	}
-	if _, err := conn.ExecContext(ctx, "DELETE FROM case_meta WHERE key = 'derive_pending'"); err != nil {
+	if _, err := conn.ExecContext(ctx, "DELETE FROM case_meta WHERE key = ?", pending); err != nil {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		return err
 	}
@@ -248,10 +269,18 @@ func Derive(ctx context.Context, db *sql.DB) error {
 }
 
 // DerivePending reports whether a Derive was interrupted since it last
-// completed.
+// completed, DeriveRequestsPending the same of DeriveRequests.
 func DerivePending(ctx context.Context, db *sql.DB) (bool, error) {
+	return isPending(ctx, db, "derive_pending")
+}
+
+func DeriveRequestsPending(ctx context.Context, db *sql.DB) (bool, error) {
+	return isPending(ctx, db, "requests_pending")
+}
+
+func isPending(ctx context.Context, db *sql.DB, key string) (bool, error) {
 	var n int
-	err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_meta WHERE key = 'derive_pending'").Scan(&n)
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_meta WHERE key = ?", key).Scan(&n)
 	return n > 0, err
 }
 
