@@ -34,7 +34,7 @@ func (e *env) athenaDDLCmd() *cobra.Command {
 	var apply bool
 	var o app.AthenaRunOptions
 	c := &cobra.Command{
-		Use:   "ddl --flow-logs s3://… --elb-logs s3://… --account ID --region R [--database l4case] [--flow-format F] [--parquet] [--since DATE] [--apply --workgroup W --results s3://…]",
+		Use:   "ddl --flow-logs s3://… --elb-logs s3://… --account ID --region R [--database l4case] [--flow-format F] [--parquet] [--hive] [--hourly] [--since DATE] [--apply --workgroup W --results s3://…]",
 		Short: "Print the statements that declare the logs in S3 as external tables and views",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -77,7 +77,9 @@ func (e *env) athenaDDLCmd() *cobra.Command {
 	f.StringArrayVar(&s.Regions, "region", nil, "region in the layout (repeatable)")
 	f.StringVar(&s.Database, "database", "l4case", "the Athena database")
 	f.StringVar(&s.FlowFormat, "flow-format", "", "the flow log's format, '${version} ${account-id} ...' (default: AWS's default format)")
-	f.BoolVar(&s.Parquet, "parquet", false, "flow logs delivered as Parquet (Hive-compatible, hourly partitions)")
+	f.BoolVar(&s.Parquet, "parquet", false, "flow logs delivered as Parquet (the destination's FileFormat=parquet)")
+	f.BoolVar(&s.Hive, "hive", false, "flow logs in Hive-compatible S3 prefixes (HiveCompatiblePartitions=true)")
+	f.BoolVar(&s.Hourly, "hourly", false, "flow logs in hourly folders (PerHourPartition=true)")
 	f.StringVar(&since, "since", "", "first day the partition projection covers (default: three months ago)")
 	f.BoolVar(&apply, "apply", false, "run the statements on Athena instead of printing them")
 	f.StringVar(&o.Workgroup, "workgroup", "", "with --apply: the Athena workgroup")

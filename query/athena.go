@@ -23,7 +23,11 @@ type AthenaSources struct {
 	FlowLogs   []string // s3://BUCKET/PREFIX/ above AWSLogs/
 	ELBLogs    []string
 	FlowFormat string // the flow log's ${field} format (default: the default format)
-	Parquet    bool   // flow logs delivered as Parquet, Hive-compatible, hourly
+	// How the flow logs are delivered to S3, as the flow log's destination
+	// options say: FileFormat (plain-text or Parquet), HiveCompatiblePartitions
+	// (aws-region=R/year=YYYY/month=MM/day=DD/ instead of R/YYYY/MM/DD/)
+	// and PerHourPartition (an hour folder below the day's).
+	Parquet, Hive, Hourly bool
 	Accounts   []string
 	Regions    []string
 	Since      time.Time // first day the partition projection covers
@@ -143,23 +147,34 @@ func flowDDL(name, loc string, s AthenaSources, since time.Time) (string, []stri
 	props := projection(s)
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n%s\n)\n", name, strings.Join(decls, ",\n"))
-	if s.Parquet {
-		// Hive-compatible: .../aws-region=R/year=YYYY/month=MM/day=DD/hour=HH/.
-		b.WriteString("PARTITIONED BY (`account` string, `region` string, `day` string, `hour` string)\nSTORED AS PARQUET\n")
-		props = append(props,
-			`"projection.day.type"="date"`, `"projection.day.format"="'year='yyyy'/month='MM'/day='dd"`,
-			`"projection.day.range"="year=`+since.Format("2006/month=01/day=02")+`,NOW"`,
-			`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`,
-			`"projection.hour.type"="integer"`, `"projection.hour.range"="0,23"`, `"projection.hour.digits"="2"`,
-			`"storage.location.template"="`+loc+`aws-account-id=${account}/aws-service=vpcflowlogs/aws-region=${region}/${day}/hour=${hour}/"`)
-	} else {
-		b.WriteString("PARTITIONED BY (`account` string, `region` string, `day` string)\nROW FORMAT DELIMITED FIELDS TERMINATED BY ' '\n")
-		props = append([]string{`"skip.header.line.count"="1"`}, props...)
-		props = append(props,
-			`"projection.day.type"="date"`, `"projection.day.format"="yyyy/MM/dd"`, `"projection.day.range"="`+since.Format("2006/01/02")+`,NOW"`,
-			`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`,
-			`"storage.location.template"="`+loc+`${account}/vpcflowlogs/${region}/${day}/"`)
+	parts := "`account` string, `region` string, `day` string"
+	if s.Hourly {
+		parts += ", `hour` string"
 	}
+	fmt.Fprintf(&b, "PARTITIONED BY (%s)\n", parts)
+	if s.Parquet {
+		b.WriteString("STORED AS PARQUET\n")
+	} else {
+		b.WriteString("ROW FORMAT DELIMITED FIELDS TERMINATED BY ' '\n")
+		props = append([]string{`"skip.header.line.count"="1"`}, props...)
+	}
+	// The folders AWS writes, by the destination options.
+	dayFormat, dayStart := "yyyy/MM/dd", since.Format("2006/01/02")
+	template := loc + "${account}/vpcflowlogs/${region}/${day}/"
+	hour := "${hour}/"
+	if s.Hive {
+		dayFormat, dayStart = "'year='yyyy'/month='MM'/day='dd", since.Format("year=2006/month=01/day=02")
+		template = loc + "aws-account-id=${account}/aws-service=vpcflowlogs/aws-region=${region}/${day}/"
+		hour = "hour=${hour}/"
+	}
+	props = append(props,
+		`"projection.day.type"="date"`, `"projection.day.format"="`+dayFormat+`"`, `"projection.day.range"="`+dayStart+`,NOW"`,
+		`"projection.day.interval"="1"`, `"projection.day.interval.unit"="DAYS"`)
+	if s.Hourly {
+		template += hour
+		props = append(props, `"projection.hour.type"="integer"`, `"projection.hour.range"="0,23"`, `"projection.hour.digits"="2"`)
+	}
+	props = append(props, `"storage.location.template"="`+template+`"`)
 	fmt.Fprintf(&b, "LOCATION '%s'\nTBLPROPERTIES (\n  %s\n)", loc, strings.Join(props, ",\n  "))
 	return b.String(), cols, nil
 }

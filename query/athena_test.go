@@ -100,10 +100,38 @@ func TestAthenaDDL(t *testing.T) {
 	if _, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs"}}); err == nil {
 		t.Error("no account or region: no error")
 	}
-	p, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs"}, Parquet: true, Accounts: []string{"1"}, Regions: []string{"r"}, Since: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC)})
-	if err != nil || !strings.Contains(p[1], "STORED AS PARQUET") || !strings.Contains(p[1], "aws-region=${region}/${day}/hour=${hour}/") ||
-		!strings.Contains(p[1], `"projection.day.range"="year=2021/month=04/day=01,NOW"`) {
-		t.Errorf("parquet: %v\n%s", err, p)
+	// The destination options a flow log can be created with: the folders
+	// AWS writes (collect/layout.go reads the same) and the file format.
+	for _, tc := range []struct {
+		parquet, hive, hourly bool
+		want                  []string
+		not                   []string
+	}{
+		{false, false, true, []string{`"storage.location.template"="s3://logs/AWSLogs/${account}/vpcflowlogs/${region}/${day}/${hour}/"`,
+			"PARTITIONED BY (`account` string, `region` string, `day` string, `hour` string)", `"projection.hour.range"="0,23"`, `"projection.hour.digits"="2"`,
+			`"skip.header.line.count"="1"`, "FIELDS TERMINATED BY ' '"}, []string{"PARQUET"}},
+		{false, true, false, []string{`"storage.location.template"="s3://logs/AWSLogs/aws-account-id=${account}/aws-service=vpcflowlogs/aws-region=${region}/${day}/"`,
+			`"projection.day.format"="'year='yyyy'/month='MM'/day='dd"`, `"projection.day.range"="year=2021/month=04/day=01,NOW"`, `"skip.header.line.count"="1"`}, []string{"hour"}},
+		{true, true, true, []string{"STORED AS PARQUET", `aws-region=${region}/${day}/hour=${hour}/"`, `"projection.day.range"="year=2021/month=04/day=01,NOW"`},
+			[]string{"skip.header", "FIELDS TERMINATED"}},
+		{true, false, false, []string{"STORED AS PARQUET", `"storage.location.template"="s3://logs/AWSLogs/${account}/vpcflowlogs/${region}/${day}/"`,
+			`"projection.day.format"="yyyy/MM/dd"`}, []string{"hour", "skip.header"}},
+	} {
+		p, err := AthenaDDL(AthenaSources{FlowLogs: []string{"s3://logs"}, Parquet: tc.parquet, Hive: tc.hive, Hourly: tc.hourly,
+			Accounts: []string{"1"}, Regions: []string{"r"}, Since: time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(p[1], w) {
+				t.Errorf("parquet %v, hive %v, hourly %v: lacks %s\n%s", tc.parquet, tc.hive, tc.hourly, w, p[1])
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(p[1], w) {
+				t.Errorf("parquet %v, hive %v, hourly %v: has %s\n%s", tc.parquet, tc.hive, tc.hourly, w, p[1])
+			}
+		}
 	}
 }
 
