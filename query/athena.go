@@ -28,9 +28,9 @@ type AthenaSources struct {
 	// (aws-region=R/year=YYYY/month=MM/day=DD/ instead of R/YYYY/MM/DD/)
 	// and PerHourPartition (an hour folder below the day's).
 	Parquet, Hive, Hourly bool
-	Accounts   []string
-	Regions    []string
-	Since      time.Time // first day the partition projection covers
+	Accounts              []string
+	Regions               []string
+	Since                 time.Time // first day the partition projection covers
 }
 
 // defaultFlowFormat is the fields of a flow log created without a format.
