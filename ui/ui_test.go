@@ -160,6 +160,50 @@ func TestViewsScreenRunsAView(t *testing.T) {
 	}
 }
 
+// "Athena SQL…" shows the view as Athena runs it, with the parameters
+// filled in and the case's endpoints written in, and copies it; a view
+// Athena cannot run says why.
+func TestViewsScreenShowsAthenaSQL(t *testing.T) {
+	g, done := caseWindow(t)
+	defer done()
+	s := g.views
+	s.list.Select(indexOf(s.views, "rejects"))
+	s.params["port"].SetText("3389")
+	test.Tap(s.athena)
+	settle(g)
+	if s.athenaText == nil {
+		t.Fatalf("no Athena SQL: %s", s.athenaErr)
+	}
+	sqlText := s.athenaText.Text
+	for _, want := range []string{"WITH endpoints", "3389", "FROM flows"} {
+		if !strings.Contains(sqlText, want) {
+			t.Errorf("Athena SQL lacks %q:\n%s", want, sqlText)
+		}
+	}
+	if strings.Contains(sqlText, "$port") || strings.Contains(sqlText, "GROUP BY ALL") {
+		t.Errorf("DuckDB forms left:\n%s", sqlText)
+	}
+	var copyButton *widget.Button
+	for _, o := range test.LaidOutObjects(g.w.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Copy" {
+			copyButton = b
+		}
+	}
+	if copyButton == nil {
+		t.Fatal("no Copy button in the dialog")
+	}
+	test.Tap(copyButton)
+	if got := g.a.Clipboard().Content(); got != sqlText {
+		t.Errorf("clipboard %q", got)
+	}
+	s.list.Select(indexOf(s.views, "request_paths"))
+	test.Tap(s.athena)
+	settle(g)
+	if s.athenaText != nil || !strings.Contains(s.athenaErr, "which only the case has") {
+		t.Errorf("request_paths on Athena: %q", s.athenaErr)
+	}
+}
+
 func indexOf(vs []query.View, name string) int {
 	for i, v := range vs {
 		if v.Name == name {

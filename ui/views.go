@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"dev.l4case/l4case/query"
@@ -14,21 +17,25 @@ import (
 // a field per parameter, and runs it into a result table that can be paged
 // and exported, or opened in the SQL console to be changed.
 type viewsScreen struct {
-	g       *gui
-	views   []query.View
-	list    *widget.List
-	title   *widget.Label
-	desc    *widget.Label
-	form    *widget.Form
-	params  map[string]*widget.Entry
-	current *query.View
-	run     *widget.Button
-	export  *widget.Button
-	toSQL   *widget.Button
-	results *results
-	head    *fyne.Container
-	right   *fyne.Container
-	content fyne.CanvasObject
+	g            *gui
+	views        []query.View
+	list         *widget.List
+	title        *widget.Label
+	desc         *widget.Label
+	form         *widget.Form
+	params       map[string]*widget.Entry
+	current      *query.View
+	run          *widget.Button
+	export       *widget.Button
+	toSQL        *widget.Button
+	athena       *widget.Button
+	results      *results
+	// What the last "Athena SQL…" showed: its text, or why not (tests).
+	athenaText *widget.Entry
+	athenaErr  string
+	head         *fyne.Container
+	right        *fyne.Container
+	content      fyne.CanvasObject
 }
 
 func newViewsScreen(g *gui) *viewsScreen {
@@ -56,10 +63,11 @@ func newViewsScreen(g *gui) *viewsScreen {
 			g.selectScreen("sql")
 		}
 	})
-	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {
+	s.athena = widget.NewButton("Athena SQL…", s.showAthena)
+	for _, b := range []*widget.Button{s.run, s.export, s.toSQL, s.athena} {
 		b.Disable()
 	}
-	s.head = container.NewVBox(s.title, s.desc, s.form, container.NewHBox(s.run, s.export, s.toSQL))
+	s.head = container.NewVBox(s.title, s.desc, s.form, container.NewHBox(s.run, s.export, s.toSQL, s.athena))
 	s.right = container.NewBorder(s.head, nil, nil, nil, s.results.content)
 	split := container.NewHSplit(s.list, s.right)
 	split.Offset = 0.22
@@ -86,9 +94,40 @@ func (s *viewsScreen) pick(i int) {
 	s.head.Objects[2] = s.form
 	s.head.Refresh()
 	s.right.Refresh()
-	for _, b := range []*widget.Button{s.run, s.export, s.toSQL} {
+	for _, b := range []*widget.Button{s.run, s.export, s.toSQL, s.athena} {
 		b.Enable()
 	}
+}
+
+// showAthena shows the view as Athena runs it over the logs in S3 (l4case
+// athena view --case), the case's endpoints written in, to copy into
+// Athena's console; or why the view runs in the case only.
+func (s *viewsScreen) showAthena() {
+	if s.current == nil {
+		return
+	}
+	name, args, g := s.current.Name, s.args(), s.g
+	g.background(func() {
+		sqlText, err := g.c.AthenaView(context.Background(), name, args, time.Time{}, time.Time{})
+		g.do(func() {
+			if err != nil {
+				s.athenaText, s.athenaErr = nil, err.Error()
+				dialog.ShowInformation("Not on Athena", err.Error(), g.w)
+				return
+			}
+			text := widget.NewMultiLineEntry()
+			text.SetText(sqlText)
+			text.Wrapping = fyne.TextWrapOff
+			text.TextStyle = fyne.TextStyle{Monospace: true}
+			copyButton := widget.NewButton("Copy", func() { g.a.Clipboard().SetContent(sqlText) })
+			note := widget.NewLabel("The view in Athena's SQL, over the tables of 'l4case athena ddl'; 'l4case athena view " + name + " --run --case CASE' runs it and imports the result.")
+			note.Wrapping = fyne.TextWrapWord
+			d := dialog.NewCustom("Athena SQL: "+name, "Close", container.NewBorder(note, copyButton, nil, nil, text), g.w)
+			d.Resize(fyne.NewSize(900, 600))
+			s.athenaText, s.athenaErr = text, ""
+			d.Show()
+		})
+	})
 }
 
 // sql is the current view's SQL with the parameters filled in; a bad
