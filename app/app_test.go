@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,58 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(c.Dir, "evidence"))
 	if len(entries) != 2 {
 		t.Errorf("evidence folder has %d entries, want 2", len(entries))
+	}
+}
+
+// Files imported before a cancel stay, and what is derived from them
+// (request_paths) catches up at the next import instead of staying short.
+func TestCancelledImportDerivesLater(t *testing.T) {
+	c := newCase(t)
+	ctx := context.Background()
+	big := filepath.Join(t.TempDir(), "big.log")
+	var b bytes.Buffer
+	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+	for i := 0; i < 400000; i++ {
+		fmt.Fprintf(&b, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 %d 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", i%65536)
+	}
+	os.WriteFile(big, b.Bytes(), 0o644)
+	elbLines := func() int {
+		p, err := c.Console(ctx, `SELECT count(*) FROM request_path_rows WHERE elb_line IS NOT NULL`, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(fmt.Sprint(p.Rows[0][0]))
+		return n
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	rep := &cancelAfterRows{cancel: cancel, after: 100000}
+	report, err := c.Import(cctx, []string{"../testdata/elb/clb-access-log-examples.log", big}, ImportOptions{}, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Files) != 2 || report.Files[0].Evidence == nil || !errors.Is(report.Files[1].Err, context.Canceled) {
+		t.Fatalf("report %+v", report.Files)
+	}
+	if n := elbLines(); n != 0 {
+		t.Fatalf("request paths joined after a cancel: %d", n)
+	}
+	// The next import brings nothing (a capture cut inside its header): the
+	// derivation still runs, as the cancel left it owed.
+	bad := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(bad, []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0}, 0o644)
+	report, err = c.Import(ctx, []string{bad}, ImportOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Files) != 1 || report.Files[0].Evidence != nil {
+		t.Fatalf("the cut capture: %+v", report.Files)
+	}
+	p, err := c.Console(ctx, `SELECT count(*) FROM elb_logs`, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, want := elbLines(), fmt.Sprint(p.Rows[0][0]); fmt.Sprint(n) != want || n == 0 {
+		t.Errorf("after the next import: %d request paths with an ELB line, %s ELB lines", n, want)
 	}
 }
 

@@ -191,7 +191,15 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 			requests = true
 		}
 	}
-	if derive && ctx.Err() == nil {
+	if ctx.Err() != nil {
+		// Cancelled: the files imported before the cancel stay, and the
+		// derived tables catch up with them at the next import.
+		if err := query.MarkPending(context.Background(), db, derive, requests); err != nil {
+			return report, err
+		}
+		return report, nil
+	}
+	if derive {
 		// The reject analysis pairs both directions of every flow: once per
 		// import rather than once per query.
 		start := time.Now()
@@ -201,6 +209,9 @@ func (c *Case) Import(ctx context.Context, paths []string, opts ImportOptions, r
 		err := query.Derive(ctx, db)
 		stop()
 		if err != nil {
+			if merr := query.MarkPending(context.Background(), db, false, requests); merr != nil {
+				return report, merr
+			}
 			return report, fmt.Errorf("the files are imported, but pairing the flow logs failed (it runs again at the next import): %w", err)
 		}
 	}

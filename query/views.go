@@ -296,6 +296,21 @@ func DeriveRequestsPending(ctx context.Context, db *sql.DB) (bool, error) {
 	return isPending(ctx, db, "requests_pending")
 }
 
+// MarkPending records that Derive (flows) and DeriveRequests (requests)
+// owe the case a run: files were imported and the import was cancelled
+// before the derivation, which then runs at the next import.
+func MarkPending(ctx context.Context, db *sql.DB, flows, requests bool) error {
+	for key, on := range map[string]bool{"derive_pending": flows, "requests_pending": requests} {
+		if !on {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, "INSERT OR REPLACE INTO case_meta VALUES (?, 'true')", key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func isPending(ctx context.Context, db *sql.DB, key string) (bool, error) {
 	var n int
 	err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_meta WHERE key = ?", key).Scan(&n)
