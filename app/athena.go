@@ -52,11 +52,11 @@ func (c *Case) AthenaView(ctx context.Context, name string, args map[string]stri
 	if err != nil {
 		return "", err
 	}
-	eps, err := query.Endpoints(ctx, db)
+	facts, err := query.CaseFacts(ctx, db)
 	if err != nil {
 		return "", err
 	}
-	return v.AthenaFormWindow(args, since, until, eps)
+	return v.AthenaFormWindow(args, since, until, facts)
 }
 
 // AthenaViews lists the saved views that run on Athena, those that run
@@ -67,7 +67,7 @@ func AthenaViews() (portable, withCase []string, not map[string]string) {
 	for _, v := range query.Views() {
 		if _, err := v.AthenaForm(nil); err == nil {
 			portable = append(portable, v.Name)
-		} else if _, err2 := v.AthenaFormWith(nil, []query.Endpoint{}); err2 == nil {
+		} else if _, err2 := v.AthenaFormWith(nil, nil); err2 == nil {
 			withCase = append(withCase, v.Name)
 		} else {
 			not[v.Name] = err2.Error()

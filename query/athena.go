@@ -204,8 +204,14 @@ func flowSelect(table string, cols []string) string {
 	for _, c := range cols {
 		has[c] = true
 	}
-	if !has["reject_reason"] {
-		sel = append(sel, "CAST(NULL AS varchar) AS reject_reason")
+	for _, c := range []struct{ name, typ string }{
+		{"reject_reason", "varchar"}, {"pkt_srcaddr", "varchar"}, {"pkt_dstaddr", "varchar"},
+		// The case's reference of a record; Athena's lines have none.
+		{"evidence_id", "integer"}, {"line", "bigint"},
+	} {
+		if !has[c.name] {
+			sel = append(sel, "CAST(NULL AS "+c.typ+") AS "+c.name)
+		}
 	}
 	return "SELECT " + strings.Join(sel, ", ") + ", day\nFROM " + table
 }
@@ -282,7 +288,12 @@ var caseOnly = map[string]string{
 	"http_messages":      "the HTTP messages of the captures",
 	"proxy_headers":      "the PROXY headers of the captures",
 	"drops":              "the OpFlex drop logs",
-	"flow_conversations": "both directions of each flow paired at import against the ENI snapshot, with the lines of the case's evidence behind them",
+	"flow_conversations": "both directions of each flow paired at import against the ENI snapshot",
+	"enis":               "the EC2 snapshot's network interfaces",
+	"network_acls":       "the EC2 snapshot's network ACLs",
+	"nacl_entries":       "the EC2 snapshot's network ACL rules",
+	"sg_rules":           "the EC2 snapshot's security group rules",
+	"evidence":           "the case's evidence files",
 }
 
 // athenaTables are what Athena holds of a case: the logs.
@@ -319,23 +330,37 @@ type Endpoint struct {
 	NoName         bool // name is NULL
 }
 
-// AthenaFormWith is AthenaForm for a view that labels addresses from the
-// inventory (endpoints): the case's endpoints go into the SQL as a table
-// of values, so that the view runs on Athena with the case's names.
-func (v View) AthenaFormWith(args map[string]string, eps []Endpoint) (string, error) {
-	if eps == nil {
-		eps = []Endpoint{}
-	}
-	return v.athenaForm(args, eps)
+// ENIAddr is one private address of an ENI in the case's EC2 snapshot.
+type ENIAddr struct{ InterfaceID, IP string }
+
+// AthenaCase is what a case writes into a view's Athena form, as tables of
+// values: what Athena has not of the case. The inventory's names of
+// addresses (endpoints), and the ENI snapshot's addresses, which tell the
+// pairing of flow records into conversations which side is the ENI's.
+type AthenaCase struct {
+	Endpoints []Endpoint
+	ENIAddrs  []ENIAddr
 }
 
-func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error) {
+// AthenaFormWith is AthenaForm with the case's facts in the SQL: the views
+// that label addresses (endpoints), and those that read the conversations
+// the case pairs at import (flow_conversations), which on Athena pair the
+// flow records themselves (see athenaPairing).
+func (v View) AthenaFormWith(args map[string]string, ac *AthenaCase) (string, error) {
+	if ac == nil {
+		ac = &AthenaCase{}
+	}
+	return v.athenaForm(args, ac)
+}
+
+func (v View) athenaForm(args map[string]string, ac *AthenaCase) (string, error) {
 	if _, err := v.Render(args); err != nil { // the same checks of names and values
 		return "", err
 	}
 	ctes := map[string]bool{}
-	if eps != nil {
+	if ac != nil {
 		ctes["endpoints"] = true
+		ctes["flow_conversations"] = true
 	}
 	for _, m := range cteRE.FindAllStringSubmatch(v.SQL, -1) {
 		ctes[strings.ToLower(m[1])] = true
@@ -344,6 +369,9 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 		t := strings.ToLower(m[1])
 		if t == "endpoints" && !ctes[t] {
 			return "", fmt.Errorf("view %s reads endpoints (what the case's inventory names each address): give the case (athena view --case, athena run) and they go into the SQL", v.Name)
+		}
+		if t == "flow_conversations" && !ctes[t] {
+			return "", fmt.Errorf("view %s reads flow_conversations (%s): give the case (athena view --case, athena run) and its ENI addresses go into the SQL, which pairs the records on Athena", v.Name, caseOnly[t])
 		}
 		if !athenaTables[t] && !ctes[t] {
 			what := caseOnly[t]
@@ -388,6 +416,14 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 	}); err != nil {
 		return "", err
 	}
+	pairs := ac != nil && flowConvRE.MatchString(sqlText)
+	if pairs {
+		// The conversations' records are "evidence:line" texts already in
+		// order (athenaPairing): record_refs only joins them.
+		if sqlText, err = inlineMacro(sqlText, "record_refs", func(arg string) string { return "array_join(" + arg + ", ' ')" }); err != nil {
+			return "", err
+		}
+	}
 	if sqlText, err = inlineMacro(sqlText, "quantile_cont", exactQuantile); err != nil {
 		return "", err
 	}
@@ -400,11 +436,155 @@ func (v View) athenaForm(args map[string]string, eps []Endpoint) (string, error)
 		return "", fmt.Errorf("view %s uses %s, which Athena has not: it runs in the case only", v.Name, strings.TrimSpace(strings.TrimSuffix(m, "(")))
 	}
 	sqlText = strings.TrimSpace(sqlText)
-	if eps != nil && endpointsRE.MatchString(sqlText) {
-		sqlText = withEndpoints(sqlText, eps)
+	if pairs {
+		sqlText = withCTE(sqlText, athenaPairing(ac.ENIAddrs))
+	}
+	if ac != nil && endpointsRE.MatchString(sqlText) {
+		sqlText = withEndpoints(sqlText, ac.Endpoints)
 	}
 	return sqlText, nil
 }
+
+// withCTE puts cte first among the query's common table expressions.
+func withCTE(sqlText, cte string) string {
+	if rest, ok := strings.CutPrefix(sqlText, "WITH "); ok {
+		return "WITH " + cte + ",\n" + rest
+	}
+	return "WITH " + cte + "\n" + sqlText
+}
+
+// athenaPairing is query/derive.sql's pairing of flow records into
+// conversations (flow_conversations, with peer and peer_eni) as common
+// table expressions in SQL that Trino and DuckDB both run, over the flows
+// Athena holds and the case's ENI addresses. The records are "evidence:line"
+// texts in order: on Athena, where the logs' lines have no evidence id nor
+// number, they are empty. Trino computes a CTE at each reference, so Athena
+// pairs the records twice (the peers join the conversations to themselves).
+func athenaPairing(addrs []ENIAddr) string {
+	var rows []string
+	for _, a := range addrs {
+		rows = append(rows, "("+quoteSQL(a.InterfaceID)+", "+quoteSQL(a.IP)+")")
+	}
+	snapshot := "fc_snapshot(interface_id, ip) AS (VALUES " + strings.Join(rows, ", ") + ")"
+	if len(rows) == 0 {
+		snapshot = "fc_snapshot AS (SELECT CAST(NULL AS varchar) AS interface_id, CAST(NULL AS varchar) AS ip WHERE false)"
+	}
+	return snapshot + ",\n" + pairingSQL
+}
+
+// flowConvRE finds a read of flow_conversations.
+var flowConvRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+flow_conversations\b`)
+
+const pairingSQL = `fc_guessed AS (
+    -- An ENI the snapshot does not describe: its address is on most of its records.
+    SELECT interface_id, ip FROM (
+        SELECT interface_id, ip, row_number() OVER (PARTITION BY interface_id ORDER BY n DESC, ip) AS rn
+        FROM (SELECT interface_id, ip, count(*) AS n FROM (
+                SELECT interface_id, srcaddr AS ip FROM flows WHERE srcaddr IS NOT NULL
+                UNION ALL
+                SELECT interface_id, dstaddr AS ip FROM flows WHERE dstaddr IS NOT NULL) AS a
+              WHERE interface_id NOT IN (SELECT interface_id FROM fc_snapshot)
+              GROUP BY interface_id, ip) AS b) AS c
+    WHERE rn = 1
+),
+fc_eni_ips AS (
+    SELECT interface_id, ip, 'snapshot' AS eni_from FROM fc_snapshot
+    UNION ALL
+    SELECT interface_id, ip, 'records' AS eni_from FROM fc_guessed
+),
+fc_records AS (
+    SELECT f.evidence_id, f.line, f.interface_id, f.protocol, f.action, f.reject_reason, f.packets, f.bytes,
+           f.start_time, coalesce(f.end_time, f.start_time) AS end_time,
+           i.ip IS NOT NULL AS inbound,
+           coalesce(i.eni_from, o.eni_from) AS eni_from,
+           CASE WHEN i.ip IS NOT NULL THEN f.dstaddr ELSE f.srcaddr END AS local_addr,
+           CASE WHEN i.ip IS NOT NULL THEN f.dstport ELSE f.srcport END AS local_port,
+           CASE WHEN i.ip IS NOT NULL THEN f.srcaddr ELSE f.dstaddr END AS remote_addr,
+           CASE WHEN i.ip IS NOT NULL THEN f.srcport ELSE f.dstport END AS remote_port,
+           CASE WHEN i.ip IS NOT NULL THEN nullif(f.pkt_dstaddr, f.dstaddr) ELSE nullif(f.pkt_srcaddr, f.srcaddr) END AS pkt_local
+    FROM flows f
+    LEFT JOIN fc_eni_ips i ON i.interface_id = f.interface_id AND i.ip = f.dstaddr
+    LEFT JOIN fc_eni_ips o ON o.interface_id = f.interface_id AND o.ip = f.srcaddr
+    WHERE f.srcaddr IS NOT NULL AND f.dstaddr IS NOT NULL AND f.interface_id IS NOT NULL
+),
+fc_gaps AS (
+    SELECT r.*, CASE WHEN r.start_time > lag(r.end_time) OVER (PARTITION BY r.interface_id, r.protocol, r.local_addr, r.local_port, r.remote_addr, r.remote_port
+                      ORDER BY r.start_time, r.evidence_id, r.line) + INTERVAL '120' SECOND THEN 1 ELSE 0 END AS gap
+    FROM fc_records r
+),
+fc_sessions AS (
+    SELECT g.*, sum(g.gap) OVER (PARTITION BY g.interface_id, g.protocol, g.local_addr, g.local_port, g.remote_addr, g.remote_port
+                                 ORDER BY g.start_time, g.evidence_id, g.line ROWS UNBOUNDED PRECEDING) AS session
+    FROM fc_gaps g
+),
+fc_conv AS (
+    SELECT interface_id, protocol, local_addr, local_port, remote_addr, remote_port,
+           min(start_time) AS first_time, max(end_time) AS last_time,
+           CASE WHEN bool_or(inbound AND action = 'REJECT') THEN 'REJECT' WHEN bool_or(inbound AND action = 'ACCEPT') THEN 'ACCEPT' END AS in_action,
+           CASE WHEN bool_or(NOT inbound AND action = 'REJECT') THEN 'REJECT' WHEN bool_or(NOT inbound AND action = 'ACCEPT') THEN 'ACCEPT' END AS out_action,
+           sum(packets) FILTER (WHERE inbound) AS in_packets, sum(bytes) FILTER (WHERE inbound) AS in_bytes,
+           sum(packets) FILTER (WHERE NOT inbound) AS out_packets, sum(bytes) FILTER (WHERE NOT inbound) AS out_bytes,
+           min(start_time) FILTER (WHERE inbound) AS in_first, min(start_time) FILTER (WHERE NOT inbound) AS out_first,
+           max(reject_reason) AS reject_reason, max(eni_from) AS eni_from,
+           array_agg(CAST(evidence_id AS varchar) || ':' || CAST(line AS varchar) ORDER BY evidence_id, line) AS records,
+           min(evidence_id * 1099511627776 + line) AS conv_id,
+           max(pkt_local) AS pkt_local_addr
+    FROM fc_sessions
+    GROUP BY interface_id, protocol, local_addr, local_port, remote_addr, remote_port, session
+),
+fc_oriented AS (
+    SELECT c.*,
+           CASE WHEN out_first IS NULL THEN 'inbound'
+                WHEN in_first IS NULL THEN 'outbound'
+                WHEN in_first < out_first THEN 'inbound'
+                WHEN in_first > out_first THEN 'outbound'
+                WHEN coalesce(local_port, 0) <= coalesce(remote_port, 0) THEN 'inbound'
+                ELSE 'outbound' END AS initiated
+    FROM fc_conv c
+),
+fc_patterned AS (
+    SELECT o.*,
+           CASE initiated WHEN 'inbound' THEN remote_addr ELSE local_addr END AS client_addr,
+           CASE initiated WHEN 'inbound' THEN remote_port ELSE local_port END AS client_port,
+           CASE initiated WHEN 'inbound' THEN local_addr ELSE remote_addr END AS server_addr,
+           CASE initiated WHEN 'inbound' THEN local_port ELSE remote_port END AS server_port,
+           CASE
+               WHEN reject_reason = 'BPA' THEN 'bpa'
+               WHEN initiated = 'inbound' AND in_action = 'REJECT' THEN 'inbound_blocked'
+               WHEN initiated = 'inbound' AND in_action = 'ACCEPT' AND out_action = 'REJECT' THEN 'reply_blocked_out'
+               WHEN initiated = 'outbound' AND out_action = 'REJECT' THEN 'outbound_blocked'
+               WHEN initiated = 'outbound' AND out_action = 'ACCEPT' AND in_action = 'REJECT' THEN 'reply_blocked_in'
+               WHEN protocol = 6 AND initiated = 'inbound' AND in_action = 'ACCEPT' AND out_action IS NULL THEN 'no_reply'
+               WHEN protocol = 6 AND initiated = 'outbound' AND out_action = 'ACCEPT' AND in_action IS NULL THEN 'no_reply'
+           END AS pattern
+    FROM fc_oriented o
+),
+fc_peers AS (
+    -- What the other end's ENIs saw of each conversation with a pattern:
+    -- the same 5-tuple, oriented the same way, overlapping in time.
+    SELECT c.interface_id, c.protocol, c.local_addr, c.local_port, c.remote_addr, c.remote_port, c.first_time,
+           array_join(array_agg(o.interface_id || ' ' || CASE
+               WHEN o.in_action = 'REJECT' THEN 'rejected it inbound'
+               WHEN o.out_action = 'REJECT' THEN 'rejected it outbound'
+               WHEN o.pattern = 'no_reply' THEN 'saw no reply either'
+               ELSE 'saw it answered' END ORDER BY o.interface_id), '; ') AS peer,
+           min(o.interface_id) FILTER (WHERE c.pattern = 'no_reply'
+               AND CASE c.initiated WHEN 'outbound' THEN o.in_action ELSE o.out_action END = 'REJECT') AS peer_eni
+    FROM fc_patterned c
+    JOIN fc_patterned o
+      ON o.protocol = c.protocol AND o.client_addr = c.client_addr AND o.client_port = c.client_port
+     AND o.server_addr = c.server_addr AND o.server_port = c.server_port AND o.interface_id <> c.interface_id
+     AND o.first_time <= c.last_time + INTERVAL '120' SECOND AND o.last_time >= c.first_time - INTERVAL '120' SECOND
+    WHERE c.pattern IS NOT NULL
+    GROUP BY c.interface_id, c.protocol, c.local_addr, c.local_port, c.remote_addr, c.remote_port, c.first_time
+),
+flow_conversations AS (
+    SELECT c.*, p.peer, p.peer_eni
+    FROM fc_patterned c
+    LEFT JOIN fc_peers p
+      ON p.interface_id = c.interface_id AND p.protocol = c.protocol AND p.local_addr = c.local_addr AND p.local_port = c.local_port
+     AND p.remote_addr = c.remote_addr AND p.remote_port = c.remote_port AND p.first_time = c.first_time
+)`
 
 // withEndpoints puts the endpoints before the view's query as a table of
 // values (a view that starts with WITH gets it as its first CTE).
@@ -599,9 +779,9 @@ var athenaFromRE = regexp.MustCompile(`(?i)\bFROM\s+(flows|flow_logs|elb_logs)\b
 // given, and on Athena only the day partitions that can hold the window
 // (the logs' folders are by delivery day: until's next hour's day is the
 // last), which is what an account's months of logs cost to scan.
-func (v View) AthenaFormWindow(args map[string]string, since, until time.Time, eps []Endpoint) (string, error) {
+func (v View) AthenaFormWindow(args map[string]string, since, until time.Time, ac *AthenaCase) (string, error) {
 	if since.IsZero() && until.IsZero() {
-		return v.athenaForm(args, eps)
+		return v.athenaForm(args, ac)
 	}
 	a := map[string]string{}
 	for k, x := range args {
@@ -615,7 +795,7 @@ func (v View) AthenaFormWindow(args map[string]string, since, until time.Time, e
 			a["to"] = until.UTC().Format(time.RFC3339)
 		}
 	}
-	sqlText, err := v.athenaForm(a, eps)
+	sqlText, err := v.athenaForm(a, ac)
 	if err != nil {
 		return "", err
 	}
@@ -647,4 +827,27 @@ func Endpoints(ctx context.Context, db *sql.DB) ([]Endpoint, error) {
 		eps = append(eps, e)
 	}
 	return eps, rows.Err()
+}
+
+// CaseFacts reads what a case writes into the Athena forms of its views.
+func CaseFacts(ctx context.Context, db *sql.DB) (*AthenaCase, error) {
+	eps, err := Endpoints(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	ac := &AthenaCase{Endpoints: eps}
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT network_interface_id, ip
+		FROM (SELECT network_interface_id, unnest(private_ips) AS ip FROM enis) ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a ENIAddr
+		if err := rows.Scan(&a.InterfaceID, &a.IP); err != nil {
+			return nil, err
+		}
+		ac.ENIAddrs = append(ac.ENIAddrs, a)
+	}
+	return ac, rows.Err()
 }

@@ -88,6 +88,8 @@ func TestAthenaDDL(t *testing.T) {
 		`"storage.location.template"="s3://logs/prod/AWSLogs/${account}/vpcflowlogs/${region}/${day}/"`,
 		`"projection.day.range"="2021/04/01,NOW"`, `"skip.header.line.count"="1"`,
 		`from_unixtime("start") AS start_time`, `nullif("pkt_srcaddr", '-') AS pkt_srcaddr`, `from_iso8601_timestamp("time") AS time`,
+		// Columns the pairing reads that this format has not.
+		"CAST(NULL AS varchar) AS pkt_dstaddr", "CAST(NULL AS integer) AS evidence_id", "CAST(NULL AS bigint) AS line",
 		"CREATE OR REPLACE VIEW l4case.flows AS SELECT * FROM l4case.flow_logs",
 		"l4case.elb_classic_raw_1", "l4case.elb_alb_raw_1", "l4case.elb_nlb_raw_1",
 		`"storage.location.template"="s3://elb-logs/AWSLogs/${account}/elasticloadbalancing/${region}/${day}/"`,

@@ -15,7 +15,7 @@ import (
 var schemaSQL string
 
 // CurrentVersion is the schema version this build writes.
-const CurrentVersion = 6
+const CurrentVersion = 7
 
 // A migration brings a case from version-1 to version. A new case gets
 // schema.sql whole, at the newest version; the steps bring older cases
@@ -33,6 +33,7 @@ var (
 		{4, version4()},
 		{5, version5()},
 		{6, version6()},
+		{7, version7()},
 	}
 )
 
@@ -191,6 +192,12 @@ func version5() string {
 func version6() string {
 	ddl := schemaBlock("-- table: ", "CREATE TABLE request_path_rows (", ");")
 	return ddl + "\n" + strings.Join(commentStatements(ddl), ";\n") + ";\n" + deriveRequestsSQL
+}
+
+// version7 is migration 7: the array_join macro (Trino's name), which the
+// views' Athena forms use and run in the case too.
+func version7() string {
+	return schemaBlock("", "CREATE MACRO array_join(a, sep) AS array_to_string(a, sep);", ";") + "\n"
 }
 
 // schemaBlock is the statement of schema.sql that starts with the line

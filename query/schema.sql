@@ -48,6 +48,8 @@ CREATE MACRO cidr_hi(c) AS
 -- in_cidr: whether address a (text) lies in CIDR block c (text), for IPv4 and IPv6.
 CREATE MACRO ip_in_block(n, base, h) AS n IS NOT NULL AND base IS NOT NULL AND ip_block(n, h) = ip_block(base, h);
 CREATE MACRO in_cidr(a, c) AS ip_in_block(ip_num(a), ip_num(split_part(c, '/', 1)), cidr_host_bits(c));
+-- array_join: Trino's (Athena's) name for array_to_string, so that SQL written for Athena runs in the case too.
+CREATE MACRO array_join(a, sep) AS array_to_string(a, sep);
 -- record_refs: flow_conversations.records as text, "evidence:line" in order, space separated.
 CREATE MACRO record_refs(l) AS
     array_to_string(list_transform(list_sort(l), lambda x: (x // 1099511627776)::VARCHAR || ':' || (x % 1099511627776)::VARCHAR), ' ');

@@ -1,9 +1,10 @@
 -- Turns a case of the current schema back into what l4case with schema version 1 wrote, rows
 -- kept (HTTP headers excepted): one elb_logs table for every load balancer type, headers as a
 -- MAP, no header macros, no findings (version 3), no flow_conversations.pkt_local_addr
--- (version 4), no tcp_conversations offsets and history (version 5), no request_path_rows (version 6). The migration tests (query, app) build their version 1 cases with it.
+-- (version 4), no tcp_conversations offsets and history (version 5), no request_path_rows (version 6), no array_join macro (version 7). The migration tests (query, app) build their version 1 cases with it.
 DROP TABLE findings;
 DROP TABLE request_path_rows;
+DROP MACRO array_join;
 ALTER TABLE flow_conversations DROP COLUMN pkt_local_addr;
 ALTER TABLE tcp_conversations DROP COLUMN first_offset;
 ALTER TABLE tcp_conversations DROP COLUMN last_offset;
