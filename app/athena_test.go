@@ -24,10 +24,10 @@ func TestAthenaFormsRunAlike(t *testing.T) {
 	if got := strings.Join(portable, " "); got != "elb_clients elb_errors rejects_per_minute top_talkers" {
 		t.Errorf("portable views: %s", got)
 	}
-	if got := strings.Join(withCase, " "); got != "elb_backends no_return_traffic rejects scanners" {
+	if got := strings.Join(withCase, " "); got != "elb_backends nacl_sg_diagnosis no_return_traffic rejects scanners" {
 		t.Errorf("views portable with the case's endpoints: %s", got)
 	}
-	for _, v := range []string{"nacl_sg_diagnosis", "request_paths", "http_requests", "conversations", "drops", "top_talkers_captures"} {
+	for _, v := range []string{"request_paths", "http_requests", "conversations", "drops", "top_talkers_captures"} {
 		if !strings.Contains(not[v], "which only the case has") {
 			t.Errorf("%s: no reason it runs in the case only: %q", v, not[v])
 		}
@@ -55,6 +55,9 @@ func TestAthenaFormsRunAlike(t *testing.T) {
 		{"elb_backends", nil}, {"elb_backends", map[string]string{"from": from, "to": to}},
 		// The flow records paired on Athena as at import, peers included.
 		{"no_return_traffic", nil}, {"no_return_traffic", map[string]string{"port": "30443"}},
+		// The diagnosis with the case's EC2 snapshot written in.
+		{"nacl_sg_diagnosis", nil}, {"nacl_sg_diagnosis", map[string]string{"verdict": "nacl_outbound"}},
+		{"nacl_sg_diagnosis", map[string]string{"eni": eni}},
 	} {
 		name := fmt.Sprintf("%s %v", tc.view, tc.args)
 		sqlText, err := c.AthenaView(ctx, tc.view, tc.args, time.Time{}, time.Time{})

@@ -207,7 +207,7 @@ func (e *env) athenaViewsCmd() *cobra.Command {
 				t.add(v, "yes")
 			}
 			for _, v := range withCase {
-				t.add(v, "yes, with --case: the case's endpoints and ENI addresses go into the SQL")
+				t.add(v, "yes, with --case: the case's inventory names and EC2 snapshot go into the SQL")
 			}
 			var names []string
 			for v := range not {

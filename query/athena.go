@@ -288,6 +288,7 @@ var caseOnly = map[string]string{
 	"http_messages":      "the HTTP messages of the captures",
 	"proxy_headers":      "the PROXY headers of the captures",
 	"drops":              "the OpFlex drop logs",
+	"request_path_rows":  "every request joined at import across the captures, ELB logs and flow logs",
 	"flow_conversations": "both directions of each flow paired at import against the ENI snapshot",
 	"enis":               "the EC2 snapshot's network interfaces",
 	"network_acls":       "the EC2 snapshot's network ACLs",
@@ -302,13 +303,15 @@ var athenaTables = map[string]bool{"flow_logs": true, "flows": true, "elb_logs":
 var (
 	fromRE      = regexp.MustCompile(`(?i)(?:^|[^$a-z0-9_])(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)`)
 	cteRE       = regexp.MustCompile(`(?i)(?:\bWITH|,)\s*([a-z_][a-z0-9_]*)\s+AS\s*(?:NOT\s+)?(?:MATERIALIZED\s*)?\(`)
-	duckOnlyRE  = regexp.MustCompile(`(?i)(::|\b(?:list|unnest|flatten|epoch|quantile_cont|arg_min|arg_max|record_refs|in_cidr|cidr_lo|cidr_hi|list_[a-z_]+|array_to_string|string_agg|http_header|http_headers|time_bucket)\s*\(|\bQUALIFY\b|\bMATERIALIZED\b|\bGROUP BY ALL\b)`)
+	duckOnlyRE  = regexp.MustCompile(`(?i)(::|\b(?:list|epoch|quantile_cont|arg_min|arg_max|record_refs|in_cidr|cidr_lo|cidr_hi|list_[a-z_]+|array_to_string|string_agg|http_header|http_headers|time_bucket)\s*\(|\bQUALIFY\b|\bMATERIALIZED\b|\bGROUP BY ALL\b)`)
 	limitRE     = regexp.MustCompile(`(?i)\bLIMIT\s+coalesce\(\s*(CAST\(NULL AS integer\)|[0-9]+)\s*,\s*([0-9]+)\s*\)`)
 	commentRE   = regexp.MustCompile(`(?m)^\s*--.*$`)
 	endpointsRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+endpoints\b`)
 	groupAllRE  = regexp.MustCompile(`(?i)\bGROUP BY ALL\b`)
 	timeBucket  = regexp.MustCompile(`(?i)time_bucket\(\s*INTERVAL\s+1\s+(MINUTE|HOUR|DAY|SECOND)\s*,`)
 	anyValueRE  = regexp.MustCompile(`(?i)\bany_value\(`)
+	// unnest( in a select list is DuckDB's; FROM/JOIN UNNEST(…) AS t(x) both run.
+	unnestRE    = regexp.MustCompile(`(?i)(\b(?:FROM|JOIN)\s+)?\bunnest\s*\(`)
 	aggregateRE = regexp.MustCompile(`(?i)\b(count|sum|min|max|avg|arbitrary|any_value|bool_or|bool_and)\s*\(`)
 )
 
@@ -340,6 +343,9 @@ type ENIAddr struct{ InterfaceID, IP string }
 type AthenaCase struct {
 	Endpoints []Endpoint
 	ENIAddrs  []ENIAddr
+	// The EC2 snapshot's tables the diagnosis reads, as tables of values
+	// in the columns it reads (see snapshotTables).
+	Snapshot map[string][][]string
 }
 
 // AthenaFormWith is AthenaForm with the case's facts in the SQL: the views
@@ -361,12 +367,19 @@ func (v View) athenaForm(args map[string]string, ac *AthenaCase) (string, error)
 	if ac != nil {
 		ctes["endpoints"] = true
 		ctes["flow_conversations"] = true
+		for _, t := range snapshotTables {
+			ctes[t.name] = true
+		}
 	}
-	for _, m := range cteRE.FindAllStringSubmatch(v.SQL, -1) {
+	bare := commentRE.ReplaceAllString(v.SQL, "")
+	for _, m := range cteRE.FindAllStringSubmatch(bare, -1) {
 		ctes[strings.ToLower(m[1])] = true
 	}
-	for _, m := range fromRE.FindAllStringSubmatch(v.SQL, -1) {
+	for _, m := range fromRE.FindAllStringSubmatch(bare, -1) {
 		t := strings.ToLower(m[1])
+		if t == "unnest" {
+			continue // FROM/JOIN UNNEST(list): see unnestRE
+		}
 		if t == "endpoints" && !ctes[t] {
 			return "", fmt.Errorf("view %s reads endpoints (what the case's inventory names each address): give the case (athena view --case, athena run) and they go into the SQL", v.Name)
 		}
@@ -417,10 +430,18 @@ func (v View) athenaForm(args map[string]string, ac *AthenaCase) (string, error)
 		return "", err
 	}
 	pairs := ac != nil && flowConvRE.MatchString(sqlText)
-	if pairs {
-		// The conversations' records are "evidence:line" texts already in
-		// order (athenaPairing): record_refs only joins them.
-		if sqlText, err = inlineMacro(sqlText, "record_refs", func(arg string) string { return "array_join(" + arg + ", ' ')" }); err != nil {
+	if ac != nil {
+		if sqlText, err = inlineMacro(sqlText, "record_refs", recordRefs); err != nil {
+			return "", err
+		}
+		// CIDR blocks as number ranges: IPv4 only on Athena (no 128-bit
+		// integers there), an IPv6 block matching nothing.
+		if sqlText, err = inlineMacro(sqlText, "cidr_lo", func(c string) string { return cidrLo4(c) }); err != nil {
+			return "", err
+		}
+		if sqlText, err = inlineMacro(sqlText, "cidr_hi", func(c string) string {
+			return "(" + cidrLo4(c) + " + CAST(power(2, 32 - " + cidrLen4(c) + ") AS bigint) - 1)"
+		}); err != nil {
 			return "", err
 		}
 	}
@@ -432,12 +453,25 @@ func (v View) athenaForm(args map[string]string, ac *AthenaCase) (string, error)
 			return "", fmt.Errorf("view %s: %w", v.Name, err)
 		}
 	}
+	for _, m := range unnestRE.FindAllStringSubmatch(sqlText, -1) {
+		if m[1] == "" {
+			return "", fmt.Errorf("view %s uses unnest in a select list, which Athena has not: it runs in the case only", v.Name)
+		}
+	}
 	if m := duckOnlyRE.FindString(sqlText); m != "" {
 		return "", fmt.Errorf("view %s uses %s, which Athena has not: it runs in the case only", v.Name, strings.TrimSpace(strings.TrimSuffix(m, "(")))
 	}
 	sqlText = strings.TrimSpace(sqlText)
 	if pairs {
 		sqlText = withCTE(sqlText, athenaPairing(ac.ENIAddrs))
+	}
+	if ac != nil {
+		for i := len(snapshotTables) - 1; i >= 0; i-- {
+			t := snapshotTables[i]
+			if regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+` + t.name + `\b`).MatchString(sqlText) {
+				sqlText = withCTE(sqlText, valuesCTE(t.name, t.cols, ac.Snapshot[t.name]))
+			}
+		}
 	}
 	if ac != nil && endpointsRE.MatchString(sqlText) {
 		sqlText = withEndpoints(sqlText, ac.Endpoints)
@@ -457,8 +491,9 @@ func withCTE(sqlText, cte string) string {
 // conversations (flow_conversations, with peer and peer_eni) as common
 // table expressions in SQL that Trino and DuckDB both run, over the flows
 // Athena holds and the case's ENI addresses. The records are "evidence:line"
-// texts in order: on Athena, where the logs' lines have no evidence id nor
-// number, they are empty. Trino computes a CTE at each reference, so Athena
+// references (evidence_id * 2^40 + line) as in the case: on Athena, where
+// the logs' lines have no evidence id nor number, they are NULL and
+// conversations are numbered instead. remote_ip is IPv4 only there. Trino computes a CTE at each reference, so Athena
 // pairs the records twice (the peers join the conversations to themselves).
 func athenaPairing(addrs []ENIAddr) string {
 	var rows []string
@@ -469,7 +504,76 @@ func athenaPairing(addrs []ENIAddr) string {
 	if len(rows) == 0 {
 		snapshot = "fc_snapshot AS (SELECT CAST(NULL AS varchar) AS interface_id, CAST(NULL AS varchar) AS ip WHERE false)"
 	}
-	return snapshot + ",\n" + pairingSQL
+	return snapshot + ",\n" + strings.Replace(pairingSQL, "%REMOTE_IP%", ip4("remote_addr"), 1)
+}
+
+// recordRefs is record_refs(list) in SQL both engines run: the
+// references, evidence_id * 2^40 + line, as "evidence:line" in order.
+func recordRefs(list string) string {
+	return "(SELECT array_join(array_agg(CAST(CAST(floor(r / 1099511627776) AS bigint) AS varchar) || ':' || CAST(r % 1099511627776 AS varchar) ORDER BY r), ' ') FROM UNNEST(" + list + ") AS u(r))"
+}
+
+// ip4 is an IPv4 address (text) as a number, NULL for anything else.
+func ip4(a string) string {
+	var parts []string
+	for i, m := range []string{"16777216", "65536", "256", "1"} {
+		parts = append(parts, fmt.Sprintf("TRY_CAST(split_part(%s, '.', %d) AS bigint) * %s", a, i+1, m))
+	}
+	return "(" + strings.Join(parts, " + ") + ")"
+}
+
+func cidrLen4(c string) string {
+	return "coalesce(TRY_CAST(nullif(split_part(" + c + ", '/', 2), '') AS bigint), 32)"
+}
+
+// cidrLo4 is the first address of an IPv4 CIDR block as a number.
+func cidrLo4(c string) string {
+	size := "power(2, 32 - " + cidrLen4(c) + ")"
+	return "(CAST(floor(" + ip4("split_part("+c+", '/', 1)") + " / " + size + ") AS bigint) * CAST(" + size + " AS bigint))"
+}
+
+// snapshotTables are the EC2 snapshot's tables a view may read, with the
+// columns (and their Trino types) a case writes into its Athena form.
+var snapshotTables = []struct {
+	name string
+	cols []string // "name type"
+}{
+	{"enis", []string{"network_interface_id varchar", "subnet_id varchar", "security_group_ids array(varchar)", "private_ips array(varchar)"}},
+	{"network_acls", []string{"network_acl_id varchar", "subnet_ids array(varchar)"}},
+	{"nacl_entries", []string{"network_acl_id varchar", "rule_number integer", "egress boolean", "protocol varchar", "protocol_num integer",
+		"rule_action varchar", "cidr varchar", "port_from integer", "port_to integer"}},
+	{"sg_rules", []string{"group_id varchar", "direction varchar", "protocol integer", "from_port integer", "to_port integer", "cidr varchar", "referenced_group_id varchar"}},
+	{"evidence", []string{"kind varchar", "source_mtime timestamp with time zone"}},
+}
+
+// valuesCTE is a table of values with typed columns; rows hold SQL
+// literals as both engines read them ("NULL" is cast to the column's type).
+func valuesCTE(name string, cols []string, rows [][]string) string {
+	var names, empty []string
+	for _, c := range cols {
+		n, typ, _ := strings.Cut(c, " ")
+		names = append(names, n)
+		if strings.HasPrefix(typ, "array(") {
+			empty = append(empty, "ARRAY[] AS "+n)
+		} else {
+			empty = append(empty, "CAST(NULL AS "+typ+") AS "+n)
+		}
+	}
+	if len(rows) == 0 {
+		return name + " AS (SELECT " + strings.Join(empty, ", ") + " WHERE false)"
+	}
+	var vals []string
+	for _, r := range rows {
+		lits := make([]string, len(r))
+		for i, v := range r {
+			if _, typ, _ := strings.Cut(cols[i], " "); v == "NULL" && !strings.HasPrefix(typ, "array(") {
+				v = "CAST(NULL AS " + typ + ")"
+			}
+			lits[i] = v
+		}
+		vals = append(vals, "("+strings.Join(lits, ", ")+")")
+	}
+	return name + "(" + strings.Join(names, ", ") + ") AS (VALUES " + strings.Join(vals, ",\n    ") + ")"
 }
 
 // flowConvRE finds a read of flow_conversations.
@@ -501,7 +605,8 @@ fc_records AS (
            CASE WHEN i.ip IS NOT NULL THEN f.dstport ELSE f.srcport END AS local_port,
            CASE WHEN i.ip IS NOT NULL THEN f.srcaddr ELSE f.dstaddr END AS remote_addr,
            CASE WHEN i.ip IS NOT NULL THEN f.srcport ELSE f.dstport END AS remote_port,
-           CASE WHEN i.ip IS NOT NULL THEN nullif(f.pkt_dstaddr, f.dstaddr) ELSE nullif(f.pkt_srcaddr, f.srcaddr) END AS pkt_local
+           CASE WHEN i.ip IS NOT NULL THEN nullif(f.pkt_dstaddr, f.dstaddr) ELSE nullif(f.pkt_srcaddr, f.srcaddr) END AS pkt_local,
+           f.evidence_id * 1099511627776 + f.line AS ref
     FROM flows f
     LEFT JOIN fc_eni_ips i ON i.interface_id = f.interface_id AND i.ip = f.dstaddr
     LEFT JOIN fc_eni_ips o ON o.interface_id = f.interface_id AND o.ip = f.srcaddr
@@ -519,6 +624,7 @@ fc_sessions AS (
 ),
 fc_conv AS (
     SELECT interface_id, protocol, local_addr, local_port, remote_addr, remote_port,
+           min(%REMOTE_IP%) AS remote_ip,
            min(start_time) AS first_time, max(end_time) AS last_time,
            CASE WHEN bool_or(inbound AND action = 'REJECT') THEN 'REJECT' WHEN bool_or(inbound AND action = 'ACCEPT') THEN 'ACCEPT' END AS in_action,
            CASE WHEN bool_or(NOT inbound AND action = 'REJECT') THEN 'REJECT' WHEN bool_or(NOT inbound AND action = 'ACCEPT') THEN 'ACCEPT' END AS out_action,
@@ -526,14 +632,14 @@ fc_conv AS (
            sum(packets) FILTER (WHERE NOT inbound) AS out_packets, sum(bytes) FILTER (WHERE NOT inbound) AS out_bytes,
            min(start_time) FILTER (WHERE inbound) AS in_first, min(start_time) FILTER (WHERE NOT inbound) AS out_first,
            max(reject_reason) AS reject_reason, max(eni_from) AS eni_from,
-           array_agg(CAST(evidence_id AS varchar) || ':' || CAST(line AS varchar) ORDER BY evidence_id, line) AS records,
-           min(evidence_id * 1099511627776 + line) AS conv_id,
+           array_agg(ref) AS records, min(ref) AS conv_ref,
            max(pkt_local) AS pkt_local_addr
     FROM fc_sessions
     GROUP BY interface_id, protocol, local_addr, local_port, remote_addr, remote_port, session
 ),
 fc_oriented AS (
-    SELECT c.*,
+    -- On Athena the records have no reference: a conversation is numbered.
+    SELECT c.*, coalesce(conv_ref, -row_number() OVER (ORDER BY interface_id, protocol, local_addr, local_port, remote_addr, remote_port, first_time)) AS conv_id,
            CASE WHEN out_first IS NULL THEN 'inbound'
                 WHEN in_first IS NULL THEN 'outbound'
                 WHEN in_first < out_first THEN 'inbound'
@@ -849,5 +955,77 @@ func CaseFacts(ctx context.Context, db *sql.DB) (*AthenaCase, error) {
 		}
 		ac.ENIAddrs = append(ac.ENIAddrs, a)
 	}
-	return ac, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ac.Snapshot = map[string][][]string{}
+	for _, t := range snapshotTables {
+		var names []string
+		for _, c := range t.cols {
+			n, _, _ := strings.Cut(c, " ")
+			names = append(names, n)
+		}
+		q := "SELECT DISTINCT " + strings.Join(names, ", ") + " FROM " + t.name
+		if t.name == "evidence" {
+			q = "SELECT kind, max(source_mtime) FROM evidence WHERE kind = 'ec2' GROUP BY kind"
+		}
+		if ac.Snapshot[t.name], err = literalRows(ctx, db, q+" ORDER BY ALL"); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return ac, nil
+}
+
+// literalRows is a query's rows as SQL literals both engines read.
+func literalRows(ctx context.Context, db *sql.DB, q string) ([][]string, error) {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			row[i] = sqlLiteral(v)
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+func sqlLiteral(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return quoteSQL(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case int8, int16, int32, int64, uint8, uint16, uint32, uint64:
+		return fmt.Sprint(x)
+	case time.Time:
+		return "CAST('" + x.UTC().Format("2006-01-02 15:04:05.999999") + " UTC' AS timestamp with time zone)"
+	case []any:
+		var items []string
+		for _, e := range x {
+			if e != nil { // a NULL element would make the array's type unknown
+				items = append(items, sqlLiteral(e))
+			}
+		}
+		return "ARRAY[" + strings.Join(items, ", ") + "]"
+	}
+	return quoteSQL(fmt.Sprint(v))
 }

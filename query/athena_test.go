@@ -209,3 +209,28 @@ func TestExactQuantile(t *testing.T) {
 		t.Errorf("one argument: %s", got)
 	}
 }
+
+// The Athena form of a CIDR block's range is the case's for IPv4 blocks,
+// without the case's IPv4-mapped prefix (::ffff:0:0/96, 0xffff << 32), and
+// matches nothing for IPv6 ones (Athena has no 128-bit integers).
+func TestCIDRRangeIPv4(t *testing.T) {
+	db, _ := newDB(t)
+	for _, c := range []string{"0.0.0.0/0", "10.0.0.0/8", "10.0.134.187/32", "172.31.16.0/20", "192.168.1.77/24", "203.0.113.12", "255.255.255.255/32"} {
+		var want, got, wantHi, gotHi sql.NullString
+		q := "SELECT CAST(cidr_lo(c) AS VARCHAR), CAST(" + cidrLo4("c") + " + 281470681743360 AS VARCHAR), CAST(cidr_hi(c) AS VARCHAR), CAST((" + cidrLo4("c") + " + CAST(power(2, 32 - " + cidrLen4("c") + ") AS bigint) - 1) + 281470681743360 AS VARCHAR) FROM (SELECT '" + c + "' AS c)"
+		if err := db.QueryRow(q).Scan(&want, &got, &wantHi, &gotHi); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if want != got || wantHi != gotHi || !got.Valid {
+			t.Errorf("%s: lo %v/%v, hi %v/%v (case/Athena)", c, want, got, wantHi, gotHi)
+		}
+	}
+	var v6 sql.NullInt64
+	if err := db.QueryRow("SELECT " + cidrLo4("'2001:db8::/32'")).Scan(&v6); err != nil || v6.Valid {
+		t.Errorf("IPv6 block: %v %v", v6, err)
+	}
+	var ip sql.NullInt64
+	if err := db.QueryRow("SELECT " + ip4("'10.0.134.187'")).Scan(&ip); err != nil || ip.Int64 != 10<<24|134<<8|187 {
+		t.Errorf("ip4: %v %v", ip, err)
+	}
+}

@@ -17,25 +17,25 @@ import (
 // a field per parameter, and runs it into a result table that can be paged
 // and exported, or opened in the SQL console to be changed.
 type viewsScreen struct {
-	g            *gui
-	views        []query.View
-	list         *widget.List
-	title        *widget.Label
-	desc         *widget.Label
-	form         *widget.Form
-	params       map[string]*widget.Entry
-	current      *query.View
-	run          *widget.Button
-	export       *widget.Button
-	toSQL        *widget.Button
-	athena       *widget.Button
-	results      *results
+	g       *gui
+	views   []query.View
+	list    *widget.List
+	title   *widget.Label
+	desc    *widget.Label
+	form    *widget.Form
+	params  map[string]*widget.Entry
+	current *query.View
+	run     *widget.Button
+	export  *widget.Button
+	toSQL   *widget.Button
+	athena  *widget.Button
+	results *results
 	// What the last "Athena SQL…" showed: its text, or why not (tests).
 	athenaText *widget.Entry
 	athenaErr  string
-	head         *fyne.Container
-	right        *fyne.Container
-	content      fyne.CanvasObject
+	head       *fyne.Container
+	right      *fyne.Container
+	content    fyne.CanvasObject
 }
 
 func newViewsScreen(g *gui) *viewsScreen {
