@@ -468,6 +468,56 @@ func TestDiagnosisSeedICMP(t *testing.T) {
 	}
 }
 
+// The network ACL rule that decides is told as it is: a rule for every
+// protocol has no ports, even when a later rule that also matches has some
+// (DuckDB's arg_min skipped the first rule's NULL ports and named the
+// later rule's).
+func TestDiagnosisNamesTheDecidingRule(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	files := map[string]string{
+		"enis.json": `{"NetworkInterfaces":[{"NetworkInterfaceId":"eni-0a1b2c3d4e5f60718","SubnetId":"subnet-1","VpcId":"vpc-1","Status":"in-use","InterfaceType":"interface",
+			"PrivateIpAddress":"10.0.1.5","PrivateIpAddresses":[{"PrivateIpAddress":"10.0.1.5","Primary":true}],"Groups":[{"GroupId":"sg-1","GroupName":"web"}]}]}`,
+		"acls.json": `{"NetworkAcls":[{"NetworkAclId":"acl-1","VpcId":"vpc-1","IsDefault":false,
+			"Associations":[{"NetworkAclAssociationId":"aclassoc-1","NetworkAclId":"acl-1","SubnetId":"subnet-1"}],
+			"Entries":[{"CidrBlock":"0.0.0.0/0","Egress":true,"Protocol":"-1","RuleAction":"deny","RuleNumber":100},
+			           {"CidrBlock":"0.0.0.0/0","Egress":true,"Protocol":"6","PortRange":{"From":1024,"To":65535},"RuleAction":"allow","RuleNumber":200},
+			           {"CidrBlock":"0.0.0.0/0","Egress":false,"Protocol":"-1","RuleAction":"allow","RuleNumber":100}]}]}`,
+		"flow.log": "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+			"2 123456789012 eni-0a1b2c3d4e5f60718 198.51.100.7 10.0.1.5 40000 443 6 3 180 1618000000 1618000060 ACCEPT OK\n" +
+			"2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 198.51.100.7 443 40000 6 3 180 1618000000 1618000060 REJECT OK\n",
+	}
+	var paths []string
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	c, err := New(ctx, filepath.Join(dir, "case"), "rule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep, err := c.Import(ctx, paths, ImportOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Files {
+		if f.Err != nil || f.Evidence == nil {
+			t.Fatalf("%s: %v %s", f.Name, f.Err, f.Skipped)
+		}
+	}
+	rows := view(t, c, "nacl_sg_diagnosis", nil)
+	if len(rows) != 1 {
+		t.Fatalf("%d rows: %v", len(rows), rows)
+	}
+	if r := rows[0]; r["verdict"] != "nacl_outbound" || r["culprit"] != "network ACL acl-1 rule 100 (outbound, deny all to 0.0.0.0/0)" {
+		t.Errorf("verdict %q, culprit %q", r["verdict"], r["culprit"])
+	}
+}
+
 func TestViewParams(t *testing.T) {
 	c, _ := incidentCase(t)
 	if _, err := c.RunView(context.Background(), "rejects", map[string]string{"port": "eighty"}, 0, 1); err == nil || err.Error() != `parameter port: "eighty" is not an integer` {
