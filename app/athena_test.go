@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dev.l4case/l4case/internal/fakeaws"
+	"dev.l4case/l4case/query"
 )
 
 // The saved views Athena can run give, in their Athena form, the rows the
@@ -198,5 +199,37 @@ func TestAthenaApply(t *testing.T) {
 	err = AthenaApply(context.Background(), []string{"SELECT FAIL", "CREATE DATABASE x"}, AthenaRunOptions{Region: "ap-northeast-1", EndpointURL: srv.URL, Poll: time.Millisecond}, nil)
 	if err == nil || !strings.HasPrefix(err.Error(), "statement 1 of 2: Athena query q-fail FAILED") {
 		t.Errorf("failing statement: %v", err)
+	}
+}
+
+// The pairing of flow records Athena runs (query.AthenaPairing, written in
+// SQL Trino runs too) gives the conversations the import's pairing
+// (query/derive.sql) gives, column for column, peers and records included.
+func TestAthenaPairingIsTheImports(t *testing.T) {
+	c, _ := incidentCase(t)
+	ctx := context.Background()
+	db, err := c.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := query.CaseFacts(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := "interface_id, protocol, local_addr, local_port, remote_addr, remote_port, client_addr, client_port, server_addr, server_port, " +
+		"first_time, last_time, in_action, out_action, in_packets, in_bytes, out_packets, out_bytes, in_first, out_first, " +
+		"initiated, reject_reason, eni_from, pattern, peer, peer_eni, conv_id, list_sort(records) AS records, pkt_local_addr"
+	athena := "SELECT " + cols + " FROM flow_conversations"
+	native := "SELECT " + cols + " FROM main.flow_conversations"
+	q := "WITH " + query.AthenaPairing(facts) + "\nSELECT (SELECT count(*) FROM (" + athena + " EXCEPT ALL " + native + ")), " +
+		"(SELECT count(*) FROM (" + native + " EXCEPT ALL " + athena + ")), (SELECT count(*) FROM main.flow_conversations), " +
+		"(SELECT count(*) FROM main.flow_conversations WHERE peer IS NOT NULL)"
+	p, err := c.Console(ctx, q, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Rows[0]
+	if fmt.Sprint(r[0], r[1]) != "0 0" || fmt.Sprint(r[2]) == "0" || fmt.Sprint(r[3]) == "0" {
+		t.Errorf("Athena's pairing only %v, the import's only %v, of %v conversations (%v with peers)", r[0], r[1], r[2], r[3])
 	}
 }

@@ -487,6 +487,11 @@ func withCTE(sqlText, cte string) string {
 	return "WITH " + cte + "\n" + sqlText
 }
 
+// AthenaPairing is the common table expressions of athenaPairing, for a
+// test that holds it to the import's pairing (app TestAthenaPairingIsTheImports):
+// the two are written twice, DuckDB's for speed at import, this one for Trino.
+func AthenaPairing(ac *AthenaCase) string { return athenaPairing(ac.ENIAddrs) }
+
 // athenaPairing is query/derive.sql's pairing of flow records into
 // conversations (flow_conversations, with peer and peer_eni) as common
 // table expressions in SQL that Trino and DuckDB both run, over the flows

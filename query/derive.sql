@@ -29,6 +29,8 @@ UPDATE flow_logs SET duplicate = true
 FROM (SELECT interface_id, unnest(evidence_ids) AS evidence_id FROM flow_log_sources WHERE NOT chosen) s
 WHERE s.evidence_id = flow_logs.evidence_id AND s.interface_id = coalesce(flow_logs.interface_id, '');
 
+-- query/athena.go has the same pairing in SQL Trino runs too (athenaPairing);
+-- app TestAthenaPairingIsTheImports holds the two to the same rows.
 DELETE FROM flow_conversations;
 INSERT INTO flow_conversations
 WITH snapshot_ips AS (
