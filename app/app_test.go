@@ -116,13 +116,7 @@ func TestUnrecognisedFileNamesEveryDetector(t *testing.T) {
 func TestCancelledImportRollsBack(t *testing.T) {
 	c := newCase(t)
 	before := c.Manifest()
-	big := filepath.Join(t.TempDir(), "big.log")
-	var b bytes.Buffer
-	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
-	for i := 0; i < 400000; i++ {
-		fmt.Fprintf(&b, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 %d 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", i%65536)
-	}
-	os.WriteFile(big, b.Bytes(), 0o644)
+	big := bigFlowLog(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	rep := &cancelAfterRows{cancel: cancel, after: 100000}
 	report, err := c.Import(ctx, []string{big}, ImportOptions{}, rep)
@@ -157,13 +151,7 @@ func TestCancelledImportRollsBack(t *testing.T) {
 func TestCancelledImportDerivesLater(t *testing.T) {
 	c := newCase(t)
 	ctx := context.Background()
-	big := filepath.Join(t.TempDir(), "big.log")
-	var b bytes.Buffer
-	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
-	for i := 0; i < 400000; i++ {
-		fmt.Fprintf(&b, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 %d 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", i%65536)
-	}
-	os.WriteFile(big, b.Bytes(), 0o644)
+	big := bigFlowLog(t)
 	elbLines := func() int {
 		p, err := c.Console(ctx, `SELECT count(*) FROM request_path_rows WHERE elb_line IS NOT NULL`, 0, 1)
 		if err != nil {
@@ -202,6 +190,22 @@ func TestCancelledImportDerivesLater(t *testing.T) {
 	if n, want := elbLines(), fmt.Sprint(p.Rows[0][0]); fmt.Sprint(n) != want || n == 0 {
 		t.Errorf("after the next import: %d request paths with an ELB line, %s ELB lines", n, want)
 	}
+}
+
+// bigFlowLog is a flow log of 400,000 records, long enough to cancel
+// while it imports.
+func bigFlowLog(t *testing.T) string {
+	t.Helper()
+	big := filepath.Join(t.TempDir(), "big.log")
+	var b bytes.Buffer
+	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+	for i := 0; i < 400000; i++ {
+		fmt.Fprintf(&b, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 %d 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n", i%65536)
+	}
+	if err := os.WriteFile(big, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return big
 }
 
 type cancelAfterRows struct {

@@ -466,9 +466,12 @@ func (v View) athenaForm(args map[string]string, ac *AthenaCase) (string, error)
 		sqlText = withCTE(sqlText, athenaPairing(ac.ENIAddrs))
 	}
 	if ac != nil {
+		reads := map[string]bool{}
+		for _, m := range fromRE.FindAllStringSubmatch(sqlText, -1) {
+			reads[strings.ToLower(m[1])] = true
+		}
 		for i := len(snapshotTables) - 1; i >= 0; i-- {
-			t := snapshotTables[i]
-			if regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+` + t.name + `\b`).MatchString(sqlText) {
+			if t := snapshotTables[i]; reads[t.name] {
 				sqlText = withCTE(sqlText, valuesCTE(t.name, t.cols, ac.Snapshot[t.name]))
 			}
 		}
@@ -1022,7 +1025,9 @@ func sqlLiteral(v any) string {
 	case int8, int16, int32, int64, uint8, uint16, uint32, uint64:
 		return fmt.Sprint(x)
 	case time.Time:
-		return "CAST('" + x.UTC().Format("2006-01-02 15:04:05.999999") + " UTC' AS timestamp with time zone)"
+		if lit, err := trinoLiteral("TIMESTAMPTZ", x.UTC().Format(time.RFC3339Nano)); err == nil {
+			return lit
+		}
 	case []any:
 		var items []string
 		for _, e := range x {
